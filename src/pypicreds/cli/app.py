@@ -1,0 +1,132 @@
+"""The Typer app: every command parses its options and calls one plain function."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .. import __version__, credentials
+from . import output, render
+from .tokeninput import read_token
+
+app = typer.Typer(
+    name="pypicreds",
+    help="Keep PyPI API tokens out of plaintext: OS keyring or an encrypted file, a safe ~/.pypirc, twine sessions.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+NameArg = Annotated[str, typer.Argument(help="Repository name: pypi, testpypi, or your own.", show_default=False)]
+PypircOpt = Annotated[
+    Optional[Path],
+    typer.Option("--pypirc", help="The .pypirc to edit [default: $PYPICREDS_PYPIRC or ~/.pypirc].",
+                 show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+TokenStdinOpt = Annotated[
+    bool, typer.Option("--token-stdin", help="Read the token from standard input instead of a hidden prompt.")
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        output.data(f"pypicreds {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Keep PyPI API tokens in the OS keyring or an encrypted file, never in plaintext."""
+
+
+@app.command()
+def add(
+    name: NameArg,
+    url: Annotated[Optional[str], typer.Option(help="Upload URL (required for names other than pypi/testpypi).")] = None,
+    username: Annotated[Optional[str], typer.Option(help="Username [default: __token__].", show_default=False)] = None,
+    store: Annotated[Optional[str], typer.Option(help="keyring or file [default: $PYPICREDS_STORE, else keyring if usable, else file].", show_default=False)] = None,
+    plaintext: Annotated[bool, typer.Option("--plaintext", help="Also write the token into .pypirc as `password =` (for tools that read only .pypirc).")] = False,
+    no_pypirc: Annotated[bool, typer.Option("--no-pypirc", help="Leave .pypirc alone.")] = False,
+    token_stdin: TokenStdinOpt = False,
+    pypirc: PypircOpt = None,
+) -> None:
+    """Store a token for a repository and write its .pypirc section (no password).
+
+    Example: pypicreds add testpypi   (then paste the token at the hidden prompt)
+    """
+    token = read_token(from_stdin=token_stdin, prompt=f"Token for {name}: ")
+    outcome = credentials.add(
+        name=name, token=token, url=url, username=username, store=store,
+        plaintext=plaintext, pypirc=pypirc, write_pypirc=not no_pypirc,
+    )
+    for line in outcome.notes:
+        output.note(line)
+
+
+@app.command("list")
+def list_(json_: JsonOpt = False) -> None:
+    """List the stored repositories (tokens masked).
+
+    Example: pypicreds list --json
+    """
+    entries = credentials.list_entries()
+    if json_:
+        output.as_json([render.entry_json(e) for e in entries])
+    elif entries:
+        output.data(render.entries_table(entries))
+    else:
+        output.note("no tokens stored yet; add one with `pypicreds add NAME`")
+
+
+@app.command()
+def show(
+    name: NameArg,
+    json_: JsonOpt = False,
+    reveal: Annotated[bool, typer.Option("--reveal", help="Print the token itself, alone, on stdout.")] = False,
+) -> None:
+    """Show one repository; --reveal prints its token.
+
+    Example: pypicreds show testpypi
+    """
+    if reveal:
+        output.data(credentials.reveal(name))
+        return
+    entry = credentials.show(name)
+    if json_:
+        output.as_json(render.entry_json(entry))
+        return
+    from ..store import open_store
+
+    output.data(render.entry_text(entry, open_store(entry.store).describe()))
+
+
+@app.command()
+def rotate(name: NameArg, token_stdin: TokenStdinOpt = False) -> None:
+    """Replace a repository's token with a new one, then remind you to revoke the old one.
+
+    Example: pypicreds rotate pypi --token-stdin < new-token.txt
+    """
+    token = read_token(from_stdin=token_stdin, prompt=f"New token for {name}: ")
+    for line in credentials.rotate(name=name, token=token).notes:
+        output.note(line)
+
+
+@app.command()
+def remove(
+    name: NameArg,
+    keep_pypirc: Annotated[bool, typer.Option("--keep-pypirc", help="Leave the .pypirc section in place.")] = False,
+    pypirc: PypircOpt = None,
+) -> None:
+    """Remove a repository's token from its store, the index and .pypirc.
+
+    Example: pypicreds remove testpypi
+    """
+    for line in credentials.remove(name=name, keep_pypirc=keep_pypirc, pypirc=pypirc).notes:
+        output.note(line)

@@ -1,0 +1,27 @@
+"""Data to stdout, every message to stderr; one place prints errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+from ..errors import PypicredsError
+
+
+def data(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def as_json(value: object) -> None:
+    data(json.dumps(value, indent=2, ensure_ascii=False))
+
+
+def note(text: str) -> None:
+    sys.stderr.write(f"pypicreds: {text}\n")
+
+
+def error(err: PypicredsError) -> None:
+    line = f"pypicreds: error: {err.message}"
+    if err.hint:
+        line += f" (hint: {err.hint})"
+    sys.stderr.write(line + "\n")

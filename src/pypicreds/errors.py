@@ -1,0 +1,55 @@
+"""The one error type pypicreds raises for expected failures, and its exit codes.
+
+Every expected failure is a `PypicredsError`: the CLI catches it in one place and
+prints ``pypicreds: error: <message>`` (plus a hint) on stderr. A message or hint
+must never contain a token.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    OK = 0
+    ERROR = 1  # an expected failure: bad input, a store that cannot be used, ...
+    USAGE = 2  # the command line itself is wrong
+    NOT_FOUND = 127  # `exec`: the command to run does not exist
+
+
+class PypicredsError(Exception):
+    """An expected failure, reported as one line with an optional hint."""
+
+    exit_code: int = ExitCode.ERROR
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class UsageError(PypicredsError):
+    exit_code = ExitCode.USAGE
+
+
+class StoreUnavailable(PypicredsError):
+    """A token store cannot be used on this machine right now (reason in the message)."""
+
+
+class StoreError(PypicredsError):
+    """A store is usable but an operation on it failed."""
+
+
+class VaultError(StoreError):
+    """The encrypted vault could not be opened: wrong passphrase, tampering, bad format."""
+
+
+class PypircError(PypicredsError):
+    """`.pypirc` cannot be read or written."""
+
+
+class TokenFormatError(PypicredsError):
+    """A token is not in a form pypicreds accepts or can read."""

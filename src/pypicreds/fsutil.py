@@ -1,0 +1,112 @@
+"""Files that hold secrets: created 0600 from the first byte, written atomically, under one lock."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from .errors import PypicredsError
+
+TMP_MARK = ".pypicreds-tmp-"
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create `path` as 0700 if missing (parents with default mode)."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.mkdir(path, 0o700)
+    except FileExistsError:
+        if not path.is_dir():
+            raise PypicredsError(f"{path} exists and is not a directory") from None
+    except OSError as e:
+        raise PypicredsError(f"cannot create {path}: {e.strerror}") from e
+    return path
+
+
+def atomic_write(path: Path, data: bytes, *, follow_symlink: bool = True) -> None:
+    """Replace `path` with `data`: temp file in the same directory (0600 at creation),
+    fsync, rename, fsync the directory. A symlink stays a symlink; its target is rewritten."""
+    target = Path(os.path.realpath(path)) if follow_symlink else path
+    directory = target.parent
+    tmp = directory / f".{target.name}{TMP_MARK}{os.getpid()}"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_TRUNC, 0o600)
+    except FileExistsError:
+        os.unlink(tmp)  # left by a killed process with our pid: stale by definition
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_TRUNC, 0o600)
+    except OSError as e:
+        raise PypicredsError(f"cannot write {path}: {e.strerror}") from e
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    except BaseException as e:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        if isinstance(e, OSError):
+            raise PypicredsError(f"cannot write {path}: {e.strerror}") from e
+        raise
+    with contextlib.suppress(OSError):
+        dfd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def remove_stale_temps(directory: Path, name: str) -> list[Path]:
+    """Delete temp files of `name` left in `directory` by killed pypicreds processes."""
+    removed = []
+    with contextlib.suppress(OSError):
+        for entry in os.scandir(directory):
+            if entry.name.startswith(f".{name}{TMP_MARK}"):
+                pid = entry.name.rsplit("-", 1)[-1]
+                if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
+                    continue
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
+                    removed.append(Path(entry.path))
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except OSError as e:
+        return e.errno == errno.EPERM
+    return True
+
+
+_held: dict[str, int] = {}
+
+
+@contextlib.contextmanager
+def locked(lock_file: Path) -> Iterator[None]:
+    """Serialise read-modify-write cycles between pypicreds processes (blocking flock).
+
+    Re-entrant within one process: a nested `locked()` on the same file is a no-op,
+    because a second flock on a new descriptor would wait for ourselves."""
+    import fcntl
+
+    key = os.path.abspath(lock_file)
+    if _held.get(key):
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
+    ensure_private_dir(lock_file.parent)
+    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        _held[key] = 1
+        yield
+    finally:
+        _held.pop(key, None)
+        os.close(fd)  # closing releases the lock

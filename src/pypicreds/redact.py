@@ -1,0 +1,23 @@
+"""Keep tokens out of anything printed on an unexpected error.
+
+Every token this process handles is remembered here, so the one place that prints
+unexpected tracebacks can scrub them, along with anything shaped like a PyPI token."""
+
+from __future__ import annotations
+
+import re
+
+_seen: set[str] = set()
+_PYPI_TOKEN = re.compile(r"pypi-[A-Za-z0-9_-]{8,}")
+
+
+def remember(secret: str) -> str:
+    if secret:
+        _seen.add(secret)
+    return secret
+
+
+def scrub(text: str) -> str:
+    for secret in sorted(_seen, key=len, reverse=True):
+        text = text.replace(secret, "<token>")
+    return _PYPI_TOKEN.sub("<token>", text)

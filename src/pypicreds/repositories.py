@@ -1,0 +1,98 @@
+"""Repositories: a name, an upload URL and a username. `pypi` and `testpypi` are built in."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from .errors import UsageError
+
+# Exactly these strings, trailing slash included: twine looks keyring entries up by the exact URL.
+BUILTIN_URLS = {
+    "pypi": "https://upload.pypi.org/legacy/",
+    "testpypi": "https://test.pypi.org/legacy/",
+}
+DEFAULT_USERNAME = "__token__"
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_UNSAFE_RE = re.compile(r"[\s\x00-\x1f\x7f]")
+# The hosts whose tokens are PyPI macaroons, and where to revoke them.
+TOKEN_HOSTS = {"upload.pypi.org": "pypi.org", "pypi.org": "pypi.org", "test.pypi.org": "test.pypi.org"}
+
+
+@dataclass(frozen=True)
+class Repository:
+    name: str
+    url: str
+    username: str
+
+    @property
+    def builtin(self) -> bool:
+        return self.name in BUILTIN_URLS
+
+    @property
+    def token_host(self) -> str | None:
+        """`pypi.org` or `test.pypi.org` when tokens for this URL are PyPI tokens, else None."""
+        return token_host(self.url)
+
+    @property
+    def revoke_page(self) -> str | None:
+        host = self.token_host
+        return f"https://{host}/manage/account/token/" if host else None
+
+
+def token_host(url: str) -> str | None:
+    return TOKEN_HOSTS.get((urlsplit(url).hostname or "").lower())
+
+
+def validate_name(name: str) -> str:
+    if not NAME_RE.fullmatch(name or ""):
+        raise UsageError(
+            f"invalid repository name {_show(name)}",
+            hint="use letters, digits, '.', '_' and '-', starting with a letter or digit",
+        )
+    return name
+
+
+def validate_url(url: str) -> str:
+    if _UNSAFE_RE.search(url):
+        raise UsageError("invalid --url: it contains whitespace or control characters")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"invalid --url {_show(url)}", hint="give an http:// or https:// upload URL")
+    if parts.username is not None or parts.password is not None:
+        # credentials in a URL would end up in .pypirc and the index in plaintext
+        raise UsageError(
+            "--url must not contain a username or password",
+            hint="pass the username with --username; the token is prompted for",
+        )
+    return url
+
+
+def validate_username(username: str) -> str:
+    if not username or _UNSAFE_RE.search(username):
+        raise UsageError("invalid --username: it is empty or holds whitespace or control characters")
+    return username
+
+
+def resolve(name: str, url: str | None = None, username: str | None = None) -> Repository:
+    """The repository a command is about: built-in URL for pypi/testpypi, else `--url`."""
+    validate_name(name)
+    if name in BUILTIN_URLS:
+        builtin = BUILTIN_URLS[name]
+        if url is not None and url != builtin:
+            raise UsageError(
+                f"{name} is built in with the URL {builtin}",
+                hint="use another name for a different index, e.g. `pypicreds add myindex --url URL`",
+            )
+        url = builtin
+    elif url is None:
+        raise UsageError(
+            f"{name} is not a built-in repository, so it needs --url",
+            hint=f"for example: pypicreds add {name} --url https://example.org/legacy/",
+        )
+    return Repository(name, validate_url(url), validate_username(username or DEFAULT_USERNAME))
+
+
+def _show(value: str) -> str:
+    return repr(value) if len(value) <= 80 else repr(value[:77] + "...")
