@@ -130,3 +130,6 @@ def remove(
     """
     for line in credentials.remove(name=name, keep_pypirc=keep_pypirc, pypirc=pypirc).notes:
         output.note(line)
+
+
+from . import sessions  # noqa: E402,F401  (registers env, exec and upload on `app`)

@@ -15,9 +15,15 @@ def run(argv: list[str] | None = None) -> int:
 
     from .app import app
 
+    args = list(sys.argv[1:] if argv is None else argv)
+    obj = {}
+    if args[:1] == ["upload"] and "--" in args:
+        # `upload NAME FILES… -- TWINE_OPTIONS…`: what follows -- goes to twine, not to FILES
+        cut = args.index("--")
+        args, obj["twine_options"] = args[:cut], args[cut + 1 :]
     command = typer.main.get_command(app)
     try:
-        result = command.main(args=argv, prog_name="pypicreds", standalone_mode=False)
+        result = command.main(args=args, prog_name="pypicreds", standalone_mode=False, obj=obj)
     except PypicredsError as e:
         output.error(e)
         return int(e.exit_code)
