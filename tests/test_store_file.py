@@ -1,0 +1,614 @@
+"""The encrypted file vault, on real files: the store contract in both protections, then
+tampering, damage, file modes, leaks and the passphrase prompt on a real pseudo-terminal."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import hashlib
+import json
+import os
+import select
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import pypicreds
+from pypicreds import fsutil
+from pypicreds.errors import StoreError, VaultError
+from pypicreds.store.file import CHECK_PLAINTEXT, FileStore, derive_key
+from store_contract import KEY, OTHER, PROJECT, TOKEN_A, TOKEN_B, StoreContract
+
+PASSPHRASE = "correct horse battery staple"
+WRONG_PASSPHRASE = "correct horse battery stapler"
+SECRETS = (TOKEN_A, TOKEN_B, PASSPHRASE)
+SRC_DIR = str(Path(pypicreds.__file__).resolve().parents[1])
+
+
+# --- fixtures and helpers ---
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch) -> Path:
+    """PYPICREDS_HOME (not yet created) under a temporary HOME; no passphrase variable."""
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "home/.config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "home/.local/share"))
+    monkeypatch.delenv("PYPICREDS_PASSPHRASE", raising=False)
+    path = tmp_path / "home/.config/pypicreds"
+    monkeypatch.setenv("PYPICREDS_HOME", str(path))
+    return path
+
+
+@pytest.fixture(params=["passphrase", "keyfile"])
+def protection(request, home, monkeypatch) -> str:
+    """Run the test once on a passphrase vault and once on a key-file vault."""
+    if request.param == "passphrase":
+        monkeypatch.setenv("PYPICREDS_PASSPHRASE", PASSPHRASE)
+    return request.param
+
+
+def snapshot(directory: Path) -> dict[str, tuple[bytes, int]]:
+    """Every file under `directory` with its bytes and mode: compared before/after a failure."""
+    return {
+        str(p.relative_to(directory)): (p.read_bytes(), stat.S_IMODE(p.stat().st_mode))
+        for p in sorted(directory.rglob("*"))
+        if p.is_file()
+    }
+
+
+def encodings(secret: str) -> list[bytes]:
+    """A secret as plain bytes, hex, and base64 at each of the three alignments."""
+    raw = secret.encode()
+    # the last base64 characters depend on what follows the secret: leave them out
+    return [raw, raw.hex().encode()] + [base64.b64encode(raw[shift:])[:-4] for shift in range(3)]
+
+
+def assert_no_secret_in(directory: Path) -> None:
+    """No token or passphrase in any file under `directory`, in any obvious encoding."""
+    for name, (data, _) in snapshot(directory).items():
+        for secret in SECRETS:
+            for form in encodings(secret):
+                assert form not in data, f"{name} holds a secret"
+
+
+def load(path: Path) -> dict:
+    return json.loads(path.read_bytes())
+
+
+def reseal(path: Path, doc: dict) -> None:
+    """Write `doc` with a correct checksum, as a deliberate tamperer would (the spec of "sha256")."""
+    body = {k: v for k, v in doc.items() if k != "sha256"}
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
+    doc = {**body, "sha256": hashlib.sha256(canonical).hexdigest()}
+    path.write_bytes(json.dumps(doc, indent=2).encode() + b"\n")
+
+
+def expect_vault_error(action, *, containing: str = "") -> VaultError:
+    with pytest.raises(VaultError) as info:
+        action()
+    err = info.value
+    assert containing in err.message
+    for secret in SECRETS:
+        assert secret not in err.message and secret not in (err.hint or "")
+    return err
+
+
+def flip_b64(text: str, index: int) -> str:
+    data = bytearray(base64.b64decode(text))
+    data[index] ^= 0x01
+    return base64.b64encode(bytes(data)).decode()
+
+
+# --- the contract, in both protections ---
+
+
+class TestPassphraseVault(StoreContract):
+    @pytest.fixture
+    def store(self, home, monkeypatch):
+        monkeypatch.setenv("PYPICREDS_PASSPHRASE", PASSPHRASE)
+        store = FileStore()
+        yield store
+        if store.vault_path.exists():
+            assert store.protection == "passphrase"
+            assert not store.keyfile_path.exists()
+            assert_no_secret_in(home)
+
+
+class TestKeyFileVault(StoreContract):
+    @pytest.fixture
+    def store(self, home):
+        store = FileStore()
+        yield store
+        if store.vault_path.exists():
+            assert store.protection == "keyfile"
+            assert len(store.keyfile_path.read_bytes()) == 32
+            assert_no_secret_in(home)
+
+
+# --- creation, reading without side effects, the format ---
+
+
+def test_reads_on_a_missing_vault_create_nothing(home, protection):
+    store = FileStore()
+    assert store.get(KEY) is None
+    assert store.delete(KEY) is False
+    assert store.protection is None
+    wording = {"passphrase": "passphrase via Argon2id", "keyfile": "key file"}
+    assert wording[protection] in store.describe()  # the protection `set` would choose
+    assert not home.exists()
+
+
+def test_creation_rule_passphrase_variable_decides(home, monkeypatch):
+    monkeypatch.setenv("PYPICREDS_PASSPHRASE", "")  # empty counts as unset
+    FileStore().set(KEY, TOKEN_A)
+    assert FileStore().protection == "keyfile"
+    # An existing key-file vault stays one, whatever the variable says now.
+    monkeypatch.setenv("PYPICREDS_PASSPHRASE", PASSPHRASE)
+    store = FileStore()
+    assert store.get(KEY) == TOKEN_A
+    assert "key file" in store.describe() and str(store.keyfile_path) in store.describe()
+
+
+def test_describe_names_the_protection(home, protection):
+    store = FileStore()
+    store.set(KEY, TOKEN_A)
+    text = store.describe()
+    assert "AES-256-GCM" in text
+    if protection == "passphrase":
+        assert "passphrase via Argon2id" in text and "key file" not in text
+    else:
+        assert f"key file {store.keyfile_path}" in text and "anyone who can read" in text
+
+
+def test_header_has_default_argon2id_parameters(home, monkeypatch):
+    monkeypatch.setenv("PYPICREDS_PASSPHRASE", PASSPHRASE)
+    store = FileStore()
+    store.set(KEY, TOKEN_A)
+    doc = load(store.vault_path)
+    assert (doc["format"], doc["version"], doc["protection"]) == ("pypicreds-vault", 1, "passphrase")
+    kdf = doc["kdf"]
+    assert {k: kdf[k] for k in ("name", "iterations", "memory_cost", "lanes")} == {
+        "name": "argon2id",
+        "iterations": 2,
+        "memory_cost": 19456,
+        "lanes": 1,
+    }
+    assert len(base64.b64decode(kdf["salt"])) == 16
+    FileStore().set(OTHER, TOKEN_B)  # rewriting keeps salt and parameters
+    assert load(store.vault_path)["kdf"] == kdf
+
+
+def test_every_write_uses_fresh_nonces(home, protection):
+    store = FileStore()
+    seen: list[str] = []
+    for _ in range(3):
+        store.set(KEY, TOKEN_A)  # same token each time
+        store.set(OTHER, TOKEN_B)
+        doc = load(store.vault_path)
+        seen += [doc["check"]["nonce"]] + [e["nonce"] for e in doc["entries"]]
+        assert all(len(base64.b64decode(n)) == 12 for n in seen)
+    assert len(set(seen)) == len(seen)
+
+
+def test_derived_key_is_cached_per_instance(home, monkeypatch):
+    monkeypatch.setenv("PYPICREDS_PASSPHRASE", PASSPHRASE)
+    FileStore().set(KEY, TOKEN_A)
+    store = FileStore()
+    assert store.get(KEY) == TOKEN_A
+    monkeypatch.setenv("PYPICREDS_PASSPHRASE", WRONG_PASSPHRASE)
+    assert store.get(KEY) == TOKEN_A  # no second derivation: the variable is not read again
+    expect_vault_error(lambda: FileStore().get(KEY), containing="wrong passphrase")
+
+
+def test_importing_the_module_does_not_import_cryptography():
+    code = "import sys, pypicreds.store.file; print('cryptography' in sys.modules)"
+    env = {**os.environ, "PYTHONPATH": SRC_DIR}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+
+
+# --- failures leave every file exactly as it was ---
+
+
+def test_wrong_passphrase(home, monkeypatch):
+    monkeypatch.setenv("PYPICREDS_PASSPHRASE", PASSPHRASE)
+    FileStore().set(KEY, TOKEN_A)
+    before = snapshot(home)
+    monkeypatch.setenv("PYPICREDS_PASSPHRASE", WRONG_PASSPHRASE)
+    for action in (lambda: FileStore().get(KEY), lambda: FileStore().set(KEY, TOKEN_B), lambda: FileStore().delete(KEY)):
+        err = expect_vault_error(action, containing="wrong passphrase")
+        assert "PYPICREDS_PASSPHRASE" in err.hint
+        assert snapshot(home) == before
+
+
+def test_every_flipped_byte_of_the_file_is_detected(home, protection):
+    """Flip each byte of a one-entry vault in turn (two ways): always an error, never a change."""
+    FileStore().set(KEY, TOKEN_A)
+    vault = FileStore().vault_path
+    original = vault.read_bytes()
+    keyfile_before = snapshot(home).get("vault.key")
+    for mask in (0x01, 0x20):
+        for i in range(len(original)):
+            damaged = bytearray(original)
+            damaged[i] ^= mask
+            vault.write_bytes(bytes(damaged))
+            expect_vault_error(lambda: FileStore().get(KEY))
+            assert vault.read_bytes() == damaged, f"byte {i} ^ {mask:#x}: file changed"
+            assert stat.S_IMODE(vault.stat().st_mode) == 0o600
+            assert snapshot(home).get("vault.key") == keyfile_before
+    vault.write_bytes(original)
+    assert FileStore().get(KEY) == TOKEN_A  # the loop really started from a good vault
+
+
+@pytest.mark.parametrize(
+    ("protection", "field"),
+    [("passphrase", "kdf.salt")]
+    + [(p, f) for p in ("passphrase", "keyfile") for f in ("check.nonce", "check.ciphertext", "entry.nonce", "entry.ciphertext")],
+)
+def test_flipped_bits_with_a_correct_checksum_fail_authentication(home, monkeypatch, protection, field):
+    """A tamperer who fixes the checksum: AES-GCM must catch every byte of nonce, body and tag."""
+    if protection == "passphrase":
+        monkeypatch.setenv("PYPICREDS_PASSPHRASE", PASSPHRASE)
+    FileStore().set(KEY, TOKEN_A)
+    store = FileStore()  # one instance: the derived key is cached until the header changes
+    vault = store.vault_path
+    good = load(vault)
+    before = snapshot(home)
+    section, name = field.split(".")
+    holder = {"kdf": good["kdf"], "check": good["check"], "entry": good["entries"][0]}[section]
+    size = len(base64.b64decode(holder[name]))
+    if section == "entry":
+        expected = "damaged or was tampered with"
+    else:  # the header check: for a passphrase that is indistinguishable from a wrong one
+        expected = "wrong passphrase" if protection == "passphrase" else "does not fit"
+    for i in range(size):
+        doc = json.loads(json.dumps(good))
+        target = {"kdf": doc["kdf"], "check": doc["check"], "entry": doc["entries"][0]}[section]
+        target[name] = flip_b64(target[name], i)
+        reseal(vault, doc)
+        tampered = vault.read_bytes()
+        expect_vault_error(lambda: store.get(KEY), containing=expected)
+        assert vault.read_bytes() == tampered
+    reseal(vault, good)  # the same document and checksum again: the same bytes
+    assert snapshot(home) == before
+    assert store.get(KEY) == TOKEN_A
+
+
+@pytest.mark.parametrize("record", ["check", "entry"])
+def test_records_encrypted_without_their_associated_data_are_refused(home, protection, record):
+    """Even with the right key, a record not bound to its header or identity does not open."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    store = FileStore()
+    store.set(KEY, TOKEN_A)
+    doc = load(store.vault_path)
+    if protection == "passphrase":
+        key = derive_key(PASSPHRASE, doc["kdf"])
+    else:
+        key = store.keyfile_path.read_bytes()
+    target, plaintext = {"check": (doc["check"], CHECK_PLAINTEXT), "entry": (doc["entries"][0], TOKEN_A.encode())}[record]
+    nonce = os.urandom(12)
+    target["nonce"] = base64.b64encode(nonce).decode()
+    target["ciphertext"] = base64.b64encode(AESGCM(key).encrypt(nonce, plaintext, None)).decode()
+    reseal(store.vault_path, doc)
+    before = snapshot(home)
+    expect_vault_error(lambda: FileStore().get(KEY))
+    assert snapshot(home) == before
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "expected"),
+    [
+        ("iterations", 3, "wrong passphrase"),
+        ("memory_cost", 19457, "wrong passphrase"),
+        ("lanes", 2, "wrong passphrase"),
+        ("memory_cost", 2**40, "damaged"),  # refused before deriving: no terabyte allocation
+        ("iterations", 0, "damaged"),
+        ("name", "scrypt", "damaged"),
+    ],
+)
+def test_tampered_kdf_parameter_with_a_correct_checksum(home, monkeypatch, name, value, expected):
+    monkeypatch.setenv("PYPICREDS_PASSPHRASE", PASSPHRASE)
+    FileStore().set(KEY, TOKEN_A)
+    vault = FileStore().vault_path
+    doc = load(vault)
+    doc["kdf"][name] = value
+    reseal(vault, doc)
+    before = snapshot(home)
+    started = time.monotonic()
+    expect_vault_error(lambda: FileStore().get(KEY), containing=expected)
+    assert time.monotonic() - started < 10
+    assert snapshot(home) == before
+
+
+def test_protection_switched_to_keyfile_is_refused(home, monkeypatch):
+    monkeypatch.setenv("PYPICREDS_PASSPHRASE", PASSPHRASE)
+    FileStore().set(KEY, TOKEN_A)
+    vault = FileStore().vault_path
+    doc = load(vault)
+    doc["protection"], doc["kdf"] = "keyfile", None
+    reseal(vault, doc)
+    home.joinpath("vault.key").write_bytes(os.urandom(32))  # the tamperer's own key file
+    before = snapshot(home)
+    expect_vault_error(lambda: FileStore().get(KEY), containing="does not fit")
+    assert snapshot(home) == before
+
+
+@pytest.mark.parametrize(
+    "move",
+    ["swap-ciphertexts", "repository", "url", "username", "project"],
+)
+def test_entry_moved_to_another_identity_does_not_decrypt(home, protection, move):
+    FileStore().set(KEY, TOKEN_A)
+    FileStore().set(OTHER, TOKEN_B)
+    vault = FileStore().vault_path
+    doc = load(vault)
+    first, second = doc["entries"]
+    assert first["repository"] == KEY.repository
+    if move == "swap-ciphertexts":
+        for field in ("nonce", "ciphertext"):
+            first[field], second[field] = second[field], first[field]
+    elif move == "project":
+        first["project"] = "foo"  # KEY's token offered as a project token
+    else:
+        first[move] = {"repository": "evil", "url": "https://evil.example/", "username": "someone"}[move]
+    reseal(vault, doc)
+    before = snapshot(home)
+    moved = KEY if move == "swap-ciphertexts" else dataclasses.replace(KEY, **{move: first[move]})
+    expect_vault_error(lambda: FileStore().get(moved), containing="does not decrypt")
+    expect_vault_error(lambda: FileStore().set(PROJECT, TOKEN_A), containing="damaged")
+    assert snapshot(home) == before
+
+
+def test_truncated_file_at_every_length(home, protection):
+    FileStore().set(KEY, TOKEN_A)
+    vault = FileStore().vault_path
+    original = vault.read_bytes()
+    assert original.endswith(b"}\n")
+    for length in range(len(original) - 1):  # every cut that loses part of the document
+        vault.write_bytes(original[:length])
+        err = expect_vault_error(lambda: FileStore().get(KEY), containing="damaged")
+        assert ("empty" if length == 0 else "truncated") in err.message
+        assert vault.read_bytes() == original[:length]
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"\x00\xff garbage \x8f", "damaged"),
+        (b"[1, 2, 3]\n", "not a pypicreds vault"),
+        (b'{"format": "something-else", "version": 1}\n', "not a pypicreds vault"),
+        (b"{}", "not a pypicreds vault"),
+    ],
+)
+def test_garbage_file(home, protection, content, expected):
+    FileStore().set(KEY, TOKEN_A)
+    vault = FileStore().vault_path
+    vault.write_bytes(content)
+    before = snapshot(home)
+    expect_vault_error(lambda: FileStore().get(KEY), containing=expected)
+    expect_vault_error(lambda: FileStore().set(KEY, TOKEN_B), containing=expected)
+    assert snapshot(home) == before
+
+
+@pytest.mark.parametrize("version", [2, 0, "1", True])
+def test_unknown_version_is_named(home, protection, version):
+    FileStore().set(KEY, TOKEN_A)
+    vault = FileStore().vault_path
+    doc = load(vault)
+    doc["version"] = version
+    reseal(vault, doc)
+    before = snapshot(home)
+    err = expect_vault_error(lambda: FileStore().get(KEY), containing=f"version {version!r}")
+    assert "upgrade" in err.hint
+    assert snapshot(home) == before
+
+
+def test_missing_key_file(home):
+    FileStore().set(KEY, TOKEN_A)
+    keyfile = FileStore().keyfile_path
+    keyfile.unlink()
+    before = snapshot(home)
+    for action in (lambda: FileStore().get(KEY), lambda: FileStore().set(OTHER, TOKEN_B), lambda: FileStore().delete(KEY)):
+        err = expect_vault_error(action, containing="missing")
+        assert str(keyfile) in err.message and "backup" in err.hint
+    assert snapshot(home) == before  # and no new key file was made for the old vault
+
+
+def test_replaced_or_damaged_key_file(home):
+    FileStore().set(KEY, TOKEN_A)
+    keyfile = FileStore().keyfile_path
+    for content, expected in ((os.urandom(32), "does not fit"), (os.urandom(31), "damaged")):
+        keyfile.write_bytes(content)
+        before = snapshot(home)
+        expect_vault_error(lambda: FileStore().get(KEY), containing=expected)
+        assert snapshot(home) == before
+
+
+def test_key_file_without_vault_is_reused_not_replaced(home):
+    store = FileStore()
+    store.set(KEY, TOKEN_A)
+    key = store.keyfile_path.read_bytes()
+    store.vault_path.unlink()
+    FileStore().set(OTHER, TOKEN_B)
+    assert store.keyfile_path.read_bytes() == key
+
+
+# --- file modes and leaks ---
+
+
+@pytest.fixture
+def umask_zero():
+    old = os.umask(0)  # any mode below comes from the code, not from a friendly umask
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def test_modes_from_the_first_byte(home, protection, umask_zero, monkeypatch):
+    real_replace = os.replace
+    temps: list[tuple[str, int, bytes]] = []
+
+    def watching_replace(src, dst, *args, **kwargs):
+        # Observe each temp file just before it becomes the vault or the key file.
+        temps.append((os.path.basename(dst), stat.S_IMODE(os.stat(src).st_mode), Path(src).read_bytes()))
+        return real_replace(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(fsutil.os, "replace", watching_replace)
+    store = FileStore()
+    store.set(KEY, TOKEN_A)
+    store.set(OTHER, TOKEN_B)
+    store.delete(OTHER)
+
+    expected = {"vault.json"} | ({"vault.key"} if protection == "keyfile" else set())
+    assert {name for name, _, _ in temps} == expected
+    assert len(temps) == 3 + (protection == "keyfile")
+    for name, mode, data in temps:
+        assert mode == 0o600, f"temp file of {name} was {mode:o}"
+        for secret in SECRETS:
+            assert secret.encode() not in data
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    modes = {name: mode for name, (_, mode) in snapshot(home).items()}
+    assert modes == {".lock": 0o600, "vault.json": 0o600} | ({"vault.key": 0o600} if protection == "keyfile" else {})
+    assert_no_secret_in(home)
+
+
+def test_no_secret_in_any_file_after_many_writes(home, protection):
+    store = FileStore()
+    for token in (TOKEN_A, TOKEN_B):
+        store.set(KEY, token)
+        store.set(OTHER, token)
+        store.set(PROJECT, token)
+    store.delete(KEY)
+    assert store.get(OTHER) == TOKEN_B
+    assert_no_secret_in(home)
+    assert not [p for p in home.iterdir() if fsutil.TMP_MARK in p.name]
+
+
+# --- the passphrase prompt, on a real pseudo-terminal ---
+
+CHILD = """
+import os, sys
+from pypicreds.store import TokenKey
+from pypicreds.store.file import CHECK_PLAINTEXT, FileStore, derive_key
+from pypicreds.errors import StoreUnavailable
+from pypicreds.tokens import fingerprint
+if len(sys.argv) > 1:
+    # We lead a new session; opening the pty makes it our controlling terminal (/dev/tty).
+    os.close(os.open(sys.argv[1], os.O_RDWR))
+try:
+    token = FileStore().get(TokenKey("testpypi", "https://test.pypi.org/legacy/", "__token__"))
+except StoreUnavailable as e:
+    sys.stderr.write(f"unavailable|{e.message}|{e.hint}\\n")
+    sys.exit(3)
+sys.stderr.write(f"token|{fingerprint(token)}\\n")
+"""
+
+
+def child_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "PYPICREDS_PASSPHRASE"}
+    return {**env, "PYTHONPATH": SRC_DIR, "PYPICREDS_HOME": str(home)}
+
+
+def read_until(fd: int, marker: bytes, timeout: float) -> bytes:
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while marker not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+def test_passphrase_prompt_uses_the_terminal_not_stdout(home, monkeypatch):
+    from pypicreds.tokens import fingerprint
+
+    monkeypatch.setenv("PYPICREDS_PASSPHRASE", PASSPHRASE)
+    FileStore().set(KEY, TOKEN_A)
+    master, slave = os.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-c", CHILD, os.ttyname(slave)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=child_env(home),
+        start_new_session=True,  # no controlling terminal until the child opens the pty
+    )
+    try:
+        terminal = read_until(master, b"vault.json: ", timeout=30)
+        assert b"Passphrase" in terminal, terminal
+        os.write(master, PASSPHRASE.encode() + b"\n")
+        stdout, stderr = proc.communicate(timeout=30)
+        terminal += read_until(master, b"\n", timeout=2)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+        os.close(slave)
+    assert proc.returncode == 0, stderr
+    assert stdout == b""  # nothing on stdout: `eval "$(pypicreds env)"` stays clean
+    assert stderr.decode().strip() == f"token|{fingerprint(TOKEN_A)}"
+    assert b"pypicreds vault" in terminal
+    assert PASSPHRASE.encode() not in terminal  # typed with echo off
+
+
+@pytest.mark.parametrize("stdin", ["devnull", "pty"])
+def test_no_terminal_and_no_variable_is_unavailable(home, monkeypatch, stdin):
+    """No controlling terminal: StoreUnavailable at once. Also when stdin is a terminal:
+    the passphrase is read only from /dev/tty, never from stdin (getpass's fallback)."""
+    monkeypatch.setenv("PYPICREDS_PASSPHRASE", PASSPHRASE)
+    FileStore().set(KEY, TOKEN_A)
+    before = snapshot(home)
+    master, slave = os.openpty()
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-c", CHILD],
+            stdin=slave if stdin == "pty" else subprocess.DEVNULL,  # passing an fd never makes it /dev/tty
+            capture_output=True,
+            env=child_env(home),
+            start_new_session=True,  # a new session without a controlling terminal: /dev/tty fails
+            timeout=20,  # getpass reading stdin would block here
+        )
+        on_pty = read_until(master, b"\n", timeout=0.5)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert on_pty == b""
+    assert proc.returncode == 3, proc.stderr
+    assert proc.stdout == b""
+    kind, message, hint = proc.stderr.decode().strip().split("|")
+    assert kind == "unavailable" and "passphrase" in message and "PYPICREDS_PASSPHRASE" in hint
+    assert snapshot(home) == before
+
+
+
+def test_describe_a_damaged_vault_says_so(home, protection):
+    store = FileStore()
+    store.set(KEY, TOKEN_A)
+    store.vault_path.write_bytes(b"{")
+    assert "cannot be read" in store.describe() and "damaged" in store.describe()
+
+
+def test_unusable_directory_is_a_store_error(home):
+    home.parent.mkdir(parents=True)
+    home.write_bytes(b"")  # PYPICREDS_HOME is a file, not a directory
+    for action in (lambda: FileStore().set(KEY, TOKEN_A), lambda: FileStore().get(KEY)):
+        with pytest.raises(StoreError) as info:
+            action()
+        assert not isinstance(info.value, VaultError)
+        assert str(home) in info.value.message and TOKEN_A not in info.value.message
+    assert home.read_bytes() == b""
