@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import fsutil, paths, redact, repositories, tokens
-from .errors import PypicredsError, UsageError
+from .errors import PypicredsError, TokenFormatError, UsageError
 from .index import Entry, Index, now_iso
-from .store import STORE_NAMES, TokenStore, open_store
+from .store import STORE_NAMES, TokenKey, TokenStore, open_store
 
 
 @dataclass
@@ -42,6 +42,43 @@ def choose_store(explicit: str | None) -> tuple[TokenStore, str | None]:
     return open_store("file"), f"keyring unavailable: {reason}; using the encrypted file store"
 
 
+def read_token_facts(token: str, url: str, project: str | None) -> tuple[dict, list[str]]:
+    """What the token says about itself (for the index: never the token), and notes.
+
+    Refuses an expired token; warns when its index host or project scope does not fit."""
+    if not token.startswith(tokens.PREFIX):
+        return {}, []
+    try:
+        info = tokens.inspect(token)
+    except TokenFormatError as e:
+        if repositories.token_host(url) is None:
+            return {}, []  # a private index's password may merely look like a token
+        return {}, [f"warning: cannot read this token's restrictions: {e.message}"]
+    if tokens.is_expired(info):
+        raise PypicredsError(
+            f"this token expired at {tokens.iso(info.expires)}",
+            hint="create a new token on the index and use that",
+        )
+    facts = {k: v for k, v in info.to_json().items() if k != "caveats"}
+    notes = []
+    expected = repositories.token_host(url)
+    if expected and info.host != expected:
+        notes.append(f"warning: this token was issued by {info.host}, but {url} belongs to {expected}")
+    if info.scope == tokens.SCOPE_PROJECT and info.projects is not None:
+        notes.append(f"token scope: projects {', '.join(info.projects) or '(none)'}")
+        if project and tokens.covers(info, {project}):
+            notes.append(f"warning: this token is not scoped to {project}")
+    elif info.scope == tokens.SCOPE_PROJECT:
+        notes.append("token scope: projects by id " + ", ".join(info.project_ids or []))
+    elif info.scope == tokens.SCOPE_TRUSTED_PUBLISHER:
+        notes.append("token scope: a Trusted Publisher token")
+    else:
+        notes.append("token scope: no embedded project restriction")
+    if info.expires:
+        notes.append(f"token expires at {facts['expires']}")
+    return facts, notes
+
+
 def add(
     *,
     name: str,
@@ -54,17 +91,28 @@ def add(
     write_pypirc: bool = True,
     project: str | None = None,
 ) -> Outcome:
+    if project is not None:
+        project = validate_project(project)
+        if plaintext:
+            raise UsageError("a per-project token cannot go into .pypirc (one password per URL), so no --plaintext")
+    if project is not None and (url is None or username is None):
+        default = Index.load().find(name, None)
+        if default is not None:  # a project token lives under the repository's own URL and username
+            url, username = url or default.url, username or default.username
     repo = repositories.resolve(name, url, username)
     token = redact.remember(tokens.check_token_text(token, pypi_like=repo.token_host is not None))
     if plaintext and not write_pypirc:
         raise UsageError("--plaintext writes the token into .pypirc, so it cannot go with --no-pypirc")
+    facts, token_notes = read_token_facts(token, repo.url, project)
+    # twine sees one password per URL: a project token is handed over by pypicreds itself
     pypirc_file = paths.pypirc_path(pypirc) if write_pypirc and project is None else None
     with fsutil.locked(paths.lock_path()):
         index = Index.load()
         if index.find(repo.name, project) is not None:
+            option = f" --project {project}" if project else ""
             raise PypicredsError(
-                f"{repo.name} is already stored",
-                hint=f"replace its token with `pypicreds rotate {repo.name}`",
+                f"{TokenKey(repo.name, repo.url, repo.username, project).label} is already stored",
+                hint=f"replace its token with `pypicreds rotate {repo.name}{option}`",
             )
         chosen, note = choose_store(store)
         outcome = Outcome(notes=[note] if note else [], store=chosen.name)
@@ -79,6 +127,7 @@ def add(
             project=project,
             plaintext=plaintext,
             pypirc=str(pypirc_file) if pypirc_file else None,
+            token_info=facts,
         )
         chosen.set(entry.key, token)
         try:
@@ -108,7 +157,26 @@ def add(
         if pypirc_file:
             where = "with the token as a plaintext password" if plaintext else "with no password"
             outcome.notes.append(f"wrote [{repo.name}] to {pypirc_file} {where}")
+        outcome.notes.extend(token_notes)
         return outcome
+
+
+def validate_project(project: str) -> str:
+    """A PEP 508 project name, normalised per PEP 503 (as PyPI compares caveats)."""
+    if not tokens.valid_project_name(project):
+        raise UsageError(f"invalid project name {project[:60]!r}", hint="use the name as on PyPI, e.g. my-package")
+    return tokens.normalize_project(project)
+
+
+def inspect(name: str | None, project: str | None = None, token: str | None = None) -> dict:
+    """All the reader knows about a stored token (by name) or a given one."""
+    if token is None:
+        if name is None:
+            raise UsageError("name a stored repository, or pass a token with --token-stdin")
+        token = reveal(name, project)
+    else:
+        token = redact.remember(tokens.check_token_text(token, pypi_like=True))
+    return tokens.inspect(token).to_json()
 
 
 def list_entries() -> list[Entry]:
@@ -142,6 +210,7 @@ def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
                 f"this is the token already stored for {entry.label}",
                 hint="create a new token on the index first, then rotate to it",
             )
+        facts, token_notes = read_token_facts(token, entry.url, entry.project)
         store = open_store(entry.store)
         store.set(entry.key, token)  # if this fails the old token stays
         if entry.plaintext and entry.pypirc:
@@ -151,9 +220,11 @@ def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
         entry.fingerprint = tokens.fingerprint(token)
         entry.masked = tokens.mask(token)
         entry.rotated = now_iso()
+        entry.token_info = facts
         index.save()
         outcome = Outcome(entry=entry, store=entry.store)
         outcome.notes.append(f"rotated the token for {entry.label} in the {store.describe()}")
+        outcome.notes.extend(token_notes)
         page = repositories.token_host(entry.url)
         if page:
             outcome.notes.append(

@@ -528,6 +528,16 @@ def normalize_project(name: str) -> str:
 _PROJECT_NAME_RE = re.compile(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", re.IGNORECASE | re.ASCII)  # PEP 508
 
 
+def valid_project_name(name: str) -> bool:
+    """A PEP 508 project name (before normalisation)."""
+    return isinstance(name, str) and _PROJECT_NAME_RE.fullmatch(name) is not None
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 UTC with a Z, as the JSON output writes times."""
+    return _iso(moment)
+
+
 def covers(info: TokenInfo, projects: set[str]) -> list[str]:
     """The (normalised, sorted) projects of `projects` this token cannot be shown to cover.
 

@@ -26,6 +26,10 @@ PypircOpt = Annotated[
                  show_default=False),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+ProjectOpt = Annotated[
+    Optional[str],
+    typer.Option("--project", help="A per-project token under this repository (PyPI project name).", show_default=False),
+]
 TokenStdinOpt = Annotated[
     bool, typer.Option("--token-stdin", help="Read the token from standard input instead of a hidden prompt.")
 ]
@@ -56,6 +60,7 @@ def add(
     no_pypirc: Annotated[bool, typer.Option("--no-pypirc", help="Leave .pypirc alone.")] = False,
     token_stdin: TokenStdinOpt = False,
     pypirc: PypircOpt = None,
+    project: ProjectOpt = None,
 ) -> None:
     """Store a token for a repository and write its .pypirc section (no password).
 
@@ -64,7 +69,7 @@ def add(
     token = read_token(from_stdin=token_stdin, prompt=f"Token for {name}: ")
     outcome = credentials.add(
         name=name, token=token, url=url, username=username, store=store,
-        plaintext=plaintext, pypirc=pypirc, write_pypirc=not no_pypirc,
+        plaintext=plaintext, pypirc=pypirc, write_pypirc=not no_pypirc, project=project,
     )
     for line in outcome.notes:
         output.note(line)
@@ -90,15 +95,16 @@ def show(
     name: NameArg,
     json_: JsonOpt = False,
     reveal: Annotated[bool, typer.Option("--reveal", help="Print the token itself, alone, on stdout.")] = False,
+    project: ProjectOpt = None,
 ) -> None:
     """Show one repository; --reveal prints its token.
 
     Example: pypicreds show testpypi
     """
     if reveal:
-        output.data(credentials.reveal(name))
+        output.data(credentials.reveal(name, project))
         return
-    entry = credentials.show(name)
+    entry = credentials.show(name, project)
     if json_:
         output.as_json(render.entry_json(entry))
         return
@@ -108,13 +114,13 @@ def show(
 
 
 @app.command()
-def rotate(name: NameArg, token_stdin: TokenStdinOpt = False) -> None:
+def rotate(name: NameArg, token_stdin: TokenStdinOpt = False, project: ProjectOpt = None) -> None:
     """Replace a repository's token with a new one, then remind you to revoke the old one.
 
     Example: pypicreds rotate pypi --token-stdin < new-token.txt
     """
     token = read_token(from_stdin=token_stdin, prompt=f"New token for {name}: ")
-    for line in credentials.rotate(name=name, token=token).notes:
+    for line in credentials.rotate(name=name, token=token, project=project).notes:
         output.note(line)
 
 
@@ -123,13 +129,37 @@ def remove(
     name: NameArg,
     keep_pypirc: Annotated[bool, typer.Option("--keep-pypirc", help="Leave the .pypirc section in place.")] = False,
     pypirc: PypircOpt = None,
+    project: ProjectOpt = None,
 ) -> None:
     """Remove a repository's token from its store, the index and .pypirc.
 
     Example: pypicreds remove testpypi
     """
-    for line in credentials.remove(name=name, keep_pypirc=keep_pypirc, pypirc=pypirc).notes:
+    for line in credentials.remove(name=name, keep_pypirc=keep_pypirc, pypirc=pypirc, project=project).notes:
         output.note(line)
+
+
+@app.command()
+def inspect(
+    name: Annotated[Optional[str], typer.Argument(help="A stored repository (or use --token-stdin).", show_default=False)] = None,
+    project: ProjectOpt = None,
+    token_stdin: TokenStdinOpt = False,
+    json_: JsonOpt = False,
+) -> None:
+    """Read what a token can do, offline: index host, token id, scope, projects, expiry, caveats.
+
+    Example: pypicreds inspect pypi --project my-package
+    """
+    token = read_token(from_stdin=True, prompt="") if token_stdin else None
+    if token_stdin and name is not None:
+        from ..errors import UsageError
+
+        raise UsageError("give a repository name or --token-stdin, not both")
+    facts = credentials.inspect(name, project, token)
+    if json_:
+        output.as_json(facts)
+    else:
+        output.data(render.token_text(facts))
 
 
 from . import sessions  # noqa: E402,F401  (registers env, exec and upload on `app`)
