@@ -14,6 +14,7 @@ class ExitCode(enum.IntEnum):
     OK = 0
     ERROR = 1  # an expected failure: bad input, a store that cannot be used, ...
     USAGE = 2  # the command line itself is wrong
+    CANNOT_RUN = 126  # `exec`: the command exists but cannot be run
     NOT_FOUND = 127  # `exec`: the command to run does not exist
 
 

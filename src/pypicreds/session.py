@@ -14,8 +14,18 @@ TWINE_VARIABLES = ("TWINE_USERNAME", "TWINE_PASSWORD", "TWINE_REPOSITORY_URL")
 MARKER = "PYPICREDS_REPOSITORY"  # set in `exec` children, so a nested exec can tell
 
 
+class CommandNotFound(PypicredsError):
+    exit_code = ExitCode.NOT_FOUND  # 127, as a shell says
+
+
+class CommandNotRunnable(PypicredsError):
+    exit_code = ExitCode.CANNOT_RUN  # found but not executable, as a shell says
+
+
 def twine_variables(name: str, project: str | None = None) -> tuple[Entry, dict[str, str]]:
-    """The entry and the three variables twine reads, with the token from its store."""
+    """The entry and the three variables twine reads, with the token from its store.
+
+    May prompt on the terminal for the vault's passphrase (never on stdout)."""
     entry = Index.load().get(name, project)
     token = credentials.reveal(name, project)
     return entry, {
@@ -25,21 +35,36 @@ def twine_variables(name: str, project: str | None = None) -> tuple[Entry, dict[
     }
 
 
-def exec_command(name: str, command: list[str], project: str | None = None) -> int:
-    """Replace this process with `command`, the variables added to its environment only.
-
-    exec (not a child) so signals, stdin/stdout/stderr and the exit code are the command's own."""
-    if not command:
-        raise UsageError("no command to run", hint=f"pypicreds exec {name} -- twine upload dist/*")
-    outer = os.environ.get(MARKER)
+def check_not_nested(name: str, environ: dict[str, str] | None = None) -> None:
+    """Refuse to run inside `pypicreds exec` of a different repository: the inner command would
+    see one repository's URL with the other's token as soon as anything mixes them up."""
+    outer = (os.environ if environ is None else environ).get(MARKER)
     if outer and outer != name:
         raise PypicredsError(
             f"already inside `pypicreds exec {outer}`; refusing to nest {name} in it",
-            hint="run it from a shell outside the other exec",
+            hint=f"leave the exec for {outer} first, then run this from a plain shell",
         )
+
+
+def find_program(command: list[str]) -> str:
+    """The executable `command[0]` names, looked up in PATH like a shell would."""
+    if not command:
+        raise UsageError("no command to run", hint="put it after --, e.g. `pypicreds exec NAME -- twine upload dist/*`")
     program = shutil.which(command[0])
-    if program is None:
-        raise CommandNotFound(f"command not found: {command[0]}", hint="check its name and your PATH")
+    if program is not None:
+        return program
+    if os.sep in command[0] and os.path.exists(command[0]):
+        raise CommandNotRunnable(f"cannot run {command[0]}: it is not an executable file")
+    raise CommandNotFound(f"command not found: {command[0]}", hint="check its name and your PATH")
+
+
+def exec_command(name: str, command: list[str], project: str | None = None) -> None:
+    """Replace this process with `command`, the variables added to its environment only.
+
+    exec (not a child), so signals, stdin/stdout/stderr and the exit code are the command's own,
+    and no pypicreds process stays around holding the token. Returns only by raising."""
+    check_not_nested(name)
+    program = find_program(command)  # before the token is read: no passphrase prompt for a typo
     _, variables = twine_variables(name, project)
     env = {**os.environ, **variables, MARKER: name}
     sys.stdout.flush()
@@ -47,9 +72,4 @@ def exec_command(name: str, command: list[str], project: str | None = None) -> i
     try:
         os.execve(program, command, env)
     except OSError as e:
-        raise CommandNotFound(f"cannot run {command[0]}: {e.strerror}") from None
-    return ExitCode.OK  # not reached
-
-
-class CommandNotFound(PypicredsError):
-    exit_code = ExitCode.NOT_FOUND
+        raise CommandNotRunnable(f"cannot run {command[0]}: {e.strerror}") from None

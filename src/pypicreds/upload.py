@@ -1,33 +1,76 @@
 """The one place that runs twine: `python -m twine` of this interpreter, credentials in its
-environment only, never in its argv (argv is visible to every user through ps)."""
+environment only, never in its argv (argv is visible to every user through ps).
+
+pypicreds never imports twine: it runs in a child, whose output and exit code reach the user
+unchanged."""
 
 from __future__ import annotations
 
 import glob
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from .errors import PypicredsError
+from .errors import PypicredsError, UsageError
 from .index import Index
 from .session import twine_variables
 
+# twine's own options that pypicreds sets itself: passing them too would send the stored token
+# to another URL, or put a password in argv.
+OWN_OPTIONS = ("-r", "--repository", "--repository-url", "-u", "--username", "-p", "--password")
+# Options of `twine` itself, which must come before the subcommand (`twine --no-color upload`).
+GLOBAL_OPTIONS = ("--no-color",)
+
 
 def find_files(patterns: list[str]) -> list[str]:
-    """FILES as given, or dist/*; each pattern must match something that exists."""
+    """FILES as given, or dist/*, each expanded like the shell would; each must match a file."""
     patterns = patterns or ["dist/*"]
     files: list[str] = []
     for pattern in patterns:
-        matches = sorted(glob.glob(pattern)) if glob.has_magic(pattern) else [pattern]
-        matches = [m for m in matches if Path(m).is_file()]
+        if Path(pattern).is_file():  # a literal name, even one with [ or * in it
+            matches = [pattern]
+        else:
+            matches = [m for m in sorted(glob.glob(pattern)) if Path(m).is_file()]
         if not matches:
-            raise PypicredsError(
-                f"no distribution files match {pattern}",
-                hint="build them first, e.g. `python -m build`",
-            )
+            raise PypicredsError(*_no_match(pattern))
         files.extend(m for m in matches if m not in files)
     return files
+
+
+def _no_match(pattern: str) -> tuple[str, str]:
+    if Path(pattern).is_dir():
+        return f"{pattern} is a directory", f"give the files in it, e.g. {pattern.rstrip('/')}/*"
+    if glob.has_magic(pattern):
+        return f"no files match {pattern}", "build them first, e.g. `python -m build`"
+    return f"no such file: {pattern}", "check the path, or build the package first with `python -m build`"
+
+
+def split_twine_options(options: list[str]) -> tuple[list[str], list[str]]:
+    """(options for `twine` itself, options for `twine upload`); refuses the ones pypicreds sets."""
+    for option in options:
+        flag = option.split("=", 1)[0]
+        short = option[:2] if option[:2] in ("-r", "-u", "-p") and not option.startswith("--") else None
+        if flag in OWN_OPTIONS or short:
+            raise UsageError(
+                f"twine option {short or flag} cannot be passed to `pypicreds upload`",
+                hint="pypicreds sets the repository URL, username and password itself; "
+                "use plain twine for another repository",
+            )
+    return [o for o in options if o in GLOBAL_OPTIONS], [o for o in options if o not in GLOBAL_OPTIONS]
+
+
+def twine_command() -> list[str]:
+    """`python -m twine` of this interpreter (twine is a dependency of pypicreds)."""
+    import importlib.util
+
+    if importlib.util.find_spec("twine") is None:
+        raise PypicredsError(
+            f"twine is not installed for {sys.executable}",
+            hint="install it into pypicreds' environment: `python -m pip install twine`",
+        )
+    return [sys.executable, "-m", "twine"]
 
 
 def upload(
@@ -38,19 +81,42 @@ def upload(
     twine_options: list[str] | None = None,
     project: str | None = None,
 ) -> int:
-    Index.load().get(name, project)  # an unknown name fails before any work
+    """`twine check`, then `twine upload`; returns twine's exit code.
+
+    Everything pypicreds can find wrong (unknown name, no files, bad options, no twine, a store
+    that cannot give the token) fails before twine starts."""
+    global_options, upload_options = split_twine_options(twine_options or [])
+    Index.load().get(name, project)  # an unknown name fails before any other work
     files = find_files(patterns)
-    twine = [sys.executable, "-m", "twine"]
+    twine = [*twine_command(), *global_options]
+    entry, variables = twine_variables(name, project)  # a store problem fails before the check
     if not skip_check:
-        if subprocess.run([*twine, "check", *files]).returncode != 0:  # no credentials needed here
+        if run_child([*twine, "check", "--", *files], os.environ) != 0:  # no credentials needed
             raise PypicredsError(
                 "twine check failed, so nothing was uploaded",
                 hint="fix the package metadata, or pass --skip-check",
             )
-    entry, variables = twine_variables(name, project)
     env = {**os.environ, **variables}
-    del env["TWINE_REPOSITORY_URL"]  # given as --repository-url below, which twine prefers anyway
+    del env["TWINE_REPOSITORY_URL"]  # given as --repository-url below (one obvious source)
     command = [*twine, "upload", "--non-interactive", "--repository-url", entry.url,
-               *(twine_options or []), *files]
-    return subprocess.run(command, env=env).returncode
+               *upload_options, "--", *files]
+    return run_child(command, env)
 
+
+def run_child(command: list[str], env) -> int:
+    """Run `command` in the foreground; returns its exit code (128+N when a signal killed it).
+
+    SIGTERM and SIGHUP sent to pypicreds are passed on, so stopping pypicreds stops twine too
+    (Ctrl-C already reaches both: they share the terminal's process group)."""
+    child = subprocess.Popen(command, env=env)
+    forwarded = (signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, lambda signum, _frame: child.send_signal(signum)) for sig in forwarded}
+    try:
+        code = child.wait()
+    except KeyboardInterrupt:
+        child.wait()  # twine got the same Ctrl-C; let it report and finish
+        raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 128 - code if code < 0 else code

@@ -10,15 +10,22 @@ from . import output
 from .app import NameArg, app
 
 ShellOpt = Annotated[
-    str,
-    typer.Option("--shell", help="Syntax: sh, bash, zsh, fish, powershell, dotenv or json."),
+    Optional[str],
+    typer.Option("--shell", help="Syntax: sh, bash, zsh, fish, powershell, dotenv or json [default: sh].",
+                 show_default=False),
 ]
+
+# How to evaluate the output in each shell, for the note on stderr.
+_EVALUATE = {
+    "fish": "pypicreds env {args} --shell fish | source",
+    "powershell": "pypicreds env {args} --shell powershell | Out-String | Invoke-Expression",
+}
 
 
 @app.command()
 def env(
     name: Annotated[Optional[str], typer.Argument(help="Repository name (not needed with --unset).", show_default=False)] = None,
-    shell: ShellOpt = "sh",
+    shell: ShellOpt = None,
     unset: Annotated[bool, typer.Option("--unset", help="Print statements that remove the variables.")] = False,
 ) -> None:
     """Print TWINE_USERNAME, TWINE_PASSWORD and TWINE_REPOSITORY_URL for your shell to evaluate.
@@ -27,20 +34,23 @@ def env(
     """
     from .. import session, shellenv
 
+    syntax = shellenv.check_shell(shell or shellenv.default_shell())
+    if shell is None and (hint := shellenv.detect_shell_hint()):
+        output.note(hint)
     if unset:
-        output.data(shellenv.render_unset(list(session.TWINE_VARIABLES), shell))
+        output.data(shellenv.render_unset(list(session.TWINE_VARIABLES), syntax))
         return
     if name is None:
         from ..errors import UsageError
 
         raise UsageError("missing the repository name", hint="pypicreds env testpypi")
-    shellenv.check_shell(shell)
-    _, variables = session.twine_variables(name)
-    output.data(shellenv.render_set(variables, shell))
-    output.note(
-        "while TWINE_REPOSITORY_URL is set, twine ignores -r; "
-        f"clear the variables with `eval $(pypicreds env --unset{'' if shell == 'sh' else ' --shell ' + shell})`"
-    )
+    _, variables = session.twine_variables(name)  # a passphrase prompt goes to the terminal
+    output.data(shellenv.render_set(variables, syntax))
+    if syntax in ("dotenv", "json"):
+        output.note("while TWINE_REPOSITORY_URL is set, twine ignores -r")
+        return
+    clear = _EVALUATE.get(syntax, "eval $(pypicreds env {args})").format(args="--unset")
+    output.note(f"while TWINE_REPOSITORY_URL is set, twine ignores -r; clear the variables with `{clear}`")
 
 
 @app.command(
@@ -49,15 +59,18 @@ def env(
 )
 def exec_(
     name: NameArg,
-    command: Annotated[list[str], typer.Argument(help="The command to run, after --.", show_default=False)],
+    command: Annotated[Optional[list[str]], typer.Argument(help="The command to run, after --.", show_default=False)] = None,
 ) -> None:
-    """Run one command with the TWINE_* variables in its environment only.
+    """Run one command with the TWINE_* variables in its environment only; exit with its exit code.
 
     Example: pypicreds exec testpypi -- twine upload dist/*
     """
     from .. import session
 
-    raise typer.Exit(session.exec_command(name, command))
+    command = list(command or [])
+    if command[:1] == ["--"]:  # after NAME, click hands the separator on with the command
+        command = command[1:]
+    session.exec_command(name, command)
 
 
 @app.command()

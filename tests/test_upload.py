@@ -1,0 +1,379 @@
+"""Tokens reach a real package index through real twine: `pypicreds upload`, `exec`, `env` in
+real shells, and plain twine reading what `pypicreds add` wrote (keyring or .pypirc).
+
+One pypiserver per xdist worker serves this module (it takes one request at a time); every
+test uploads its own package name, so tests never collide on it. twine runs as itself
+(`twine` from the venv, or `python -m twine` inside pypicreds) with `--no-color
+--disable-progress-bar`, so its output can be compared.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import urllib.request
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from realparts import (
+    PyPIServer, assert_no_secret, free_port, make_wheel, pid_alive, run_cli, stop_pid, stop_process, wait_until,
+)
+
+from pypicreds import credentials
+
+TOKEN = "pypi-AgEIcHlwaS5vcmcCJDEyMzQ1Njc4LTEyMzQtMTIzNC0xMjM0LTEyMzQ1Njc4OTBhYgACKlsz_-Q"
+WRONG_TOKEN = TOKEN[:-1] + "R"  # differs in the last character only: apr1 checks all of it
+USER = "alice"
+PASSWORD = "p@ss'w\"0rd$HOME&;`id`*?[a]#\\!~"  # a private index user's password
+TWINE_FLAGS = ["--disable-progress-bar"]  # after `upload`; --no-color goes before it
+
+
+def twine(*args: str) -> list[str]:
+    """Plain twine from the venv, as a user runs it: `twine --no-color upload ...`."""
+    return ["twine", "--no-color", args[0], *TWINE_FLAGS, *args[1:]]
+
+
+@pytest.fixture(scope="module")
+def index(tmp_path_factory):
+    """A real pypiserver for this module on this worker: `__token__` with TOKEN, USER with PASSWORD."""
+    with PyPIServer(tmp_path_factory.mktemp("index"), {"__token__": TOKEN, USER: PASSWORD}) as server:
+        yield server
+
+
+def project(base: Path, name: str, version: str = "1.0") -> Path:
+    """A project directory whose dist/ holds one real wheel of `name`."""
+    work = base / f"{name}-{version}"
+    make_wheel(work / "dist", name, version)
+    return work
+
+
+def wheel_name(name: str, version: str) -> str:
+    return f"{name.replace('-', '_')}-{version}-py3-none-any.whl"
+
+
+def uploaded(server: PyPIServer, name: str, version: str) -> bool:
+    return (server.packages / wheel_name(name, version)).is_file()
+
+
+def posts(server: PyPIServer) -> int:
+    return server.log_text().count('"POST /')
+
+
+def sh(script: str, env, cwd, shell: str = "bash") -> subprocess.CompletedProcess:
+    argv = ["fish", "--no-config", "-c", script] if shell == "fish" else [shell, "-c", script]
+    return subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def add_cli(name: str, url: str, env, secret: str = TOKEN, *options: str) -> subprocess.CompletedProcess:
+    result = run_cli(["add", name, "--url", url, "--token-stdin", *options], env, input=secret + "\n")
+    assert result.returncode == 0, result.stderr
+    return result
+
+
+def store(name: str, url: str, token: str = TOKEN, username: str | None = None) -> None:
+    """Stored in-process in the file store, no .pypirc: only pypicreds can hand it to twine."""
+    credentials.add(name=name, token=token, url=url, username=username, store="file", write_pypirc=False)
+
+
+def no_leak(secret: str, home: Path, server: PyPIServer, *results) -> None:
+    """The secret is in no output, nowhere in pypicreds' files, and nowhere on the index."""
+    for result in results:
+        assert_no_secret(secret, result.stdout, result.stderr)
+    assert_no_secret(secret, home / ".config/pypicreds", server.packages, server.log)
+
+
+# --- the issue's done-when ------------------------------------------------------------------
+
+
+def test_done_when_a_new_user_reaches_the_index_in_all_three_ways(cli_env, keyring_service, index, tmp_path, tmp_home):
+    env = {**cli_env, **keyring_service.env}
+    added = add_cli("local", index.url, env)  # a new user; the real keyring is usable, so it is chosen
+    listed = run_cli(["list", "--json"], env)
+    assert [(e["name"], e["store"]) for e in json.loads(listed.stdout)] == [("local", "keyring")]
+    assert keyring_service.item_count() == 1
+    assert "password" not in (tmp_home / ".pypirc").read_text()
+
+    # 1. eval $(pypicreds env NAME), then twine upload dist/*
+    way1 = sh("eval $(pypicreds env local) && twine --no-color upload --disable-progress-bar dist/*",
+              env, project(tmp_path, "done-when", "1.0"))
+    # 2. pypicreds upload NAME
+    way2 = subprocess.run(["pypicreds", "upload", "local", "--", "--no-color", "--disable-progress-bar"],
+                          env=env, cwd=project(tmp_path, "done-when", "2.0"), capture_output=True, text=True,
+                          timeout=60)
+    # 3. plain twine upload -r NAME dist/*: twine finds the keyring entry by itself
+    way3 = sh("twine --no-color upload --disable-progress-bar -r local dist/*", env,
+              project(tmp_path, "done-when", "3.0"))
+
+    for version, result in (("1.0", way1), ("2.0", way2), ("3.0", way3)):
+        assert result.returncode == 0, f"{version}: {result.stdout}{result.stderr}"
+        assert uploaded(index, "done-when", version)
+    assert "PASSED" in way2.stdout  # twine check ran first
+
+    simple = urllib.request.urlopen(f"{index.simple_url}done-when/", timeout=10).read().decode()
+    for version in ("1.0", "2.0", "3.0"):
+        assert wheel_name("done-when", version) in simple
+    target = tmp_path / "installed"
+    pip = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-input", "--no-cache-dir", "--disable-pip-version-check",
+         "--no-deps", "--target", str(target), "--index-url", index.simple_url, "done-when==2.0"],
+        env=cli_env, capture_output=True, text=True, timeout=120,
+    )
+    assert pip.returncode == 0, pip.stderr
+    assert (target / "done_when/__init__.py").is_file()
+    assert (target / "done_when-2.0.dist-info").is_dir()
+    no_leak(TOKEN, tmp_home, index, added, listed, way2, way3)
+    assert_no_secret(TOKEN, way1.stderr, tmp_home / ".pypirc")
+
+
+# --- pypicreds upload --------------------------------------------------------------------------
+
+
+def test_upload_runs_twine_check_first_and_stops_when_it_fails(cli_env, index, tmp_path, tmp_home):
+    store("local", index.url)
+    work = tmp_path / "broken"
+    broken = work / "dist" / wheel_name("broken-rst", "1.0")
+    broken.parent.mkdir(parents=True)
+    metadata = ("Metadata-Version: 2.1\nName: broken-rst\nVersion: 1.0\nSummary: x\n"
+                "Description-Content-Type: text/x-rst\n\n.. image::\n   :bad: option\n")
+    with zipfile.ZipFile(broken, "w") as zf:
+        zf.writestr("broken_rst/__init__.py", "")
+        zf.writestr("broken_rst-1.0.dist-info/METADATA", metadata)
+        zf.writestr("broken_rst-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        zf.writestr("broken_rst-1.0.dist-info/RECORD", "")
+    before = posts(index)
+    checked = subprocess.run(["pypicreds", "upload", "local", "--", "--no-color"], env=cli_env, cwd=work,
+                             capture_output=True, text=True, timeout=60)
+    assert checked.returncode == 1
+    assert "FAILED" in checked.stdout  # twine check's own report
+    assert checked.stderr.endswith(
+        "pypicreds: error: twine check failed, so nothing was uploaded "
+        "(hint: fix the package metadata, or pass --skip-check)\n")
+    assert posts(index) == before and not uploaded(index, "broken-rst", "1.0")
+
+    skipped = subprocess.run(["pypicreds", "upload", "local", "--skip-check", "--", "--no-color", *TWINE_FLAGS],
+                             env=cli_env, cwd=work, capture_output=True, text=True, timeout=60)
+    assert skipped.returncode == 0, skipped.stderr
+    assert "Checking" not in skipped.stdout
+    assert uploaded(index, "broken-rst", "1.0")
+
+    good = project(tmp_path, "checked-ok")
+    passed = run_cli(["upload", "local", str(good / "dist" / wheel_name("checked-ok", "1.0")),
+                      "--", "--no-color", *TWINE_FLAGS], cli_env)
+    assert passed.returncode == 0, passed.stderr
+    assert passed.stdout.index("PASSED") < passed.stdout.index("Uploading distributions")
+    assert uploaded(index, "checked-ok", "1.0")
+    no_leak(TOKEN, tmp_home, index, checked, skipped, passed)
+
+
+def test_upload_errors_before_twine_starts(cli_env, index, tmp_path, tmp_home):
+    store("local", index.url)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    before = posts(index)
+    cases = [
+        (["upload", "local"], 1, "no files match dist/*"),
+        (["upload", "local", "dist/missing-1.0.tar.gz"], 1, "no such file: dist/missing-1.0.tar.gz"),
+        (["upload", "local", "."], 1, ". is a directory"),
+        (["upload", "nosuch"], 1, "no token stored for nosuch"),
+        (["upload", "local", "--", "-p", "secret"], 2, "twine option -p cannot be passed"),
+        (["upload", "local", "--", "--repository-url=http://elsewhere/"], 2, "twine option --repository-url"),
+        (["upload", "local", "--", "-rpypi"], 2, "twine option -r cannot be passed"),
+    ]
+    for args, code, message in cases:
+        result = subprocess.run(["pypicreds", *args], env=cli_env, cwd=empty, capture_output=True, text=True,
+                                timeout=60)
+        assert (result.returncode, result.stdout) == (code, ""), (args, result.stderr)  # twine printed nothing
+        assert result.stderr.startswith(f"pypicreds: error: {message}"), result.stderr
+        assert result.stderr.count("\n") == 1
+        assert_no_secret(TOKEN, result.stderr)
+    assert posts(index) == before
+
+
+def test_twine_errors_reach_the_user_unchanged(cli_env, index, tmp_path, tmp_home):
+    """403 for a wrong token, 400 for a file that exists, connection refused: twine's own
+    output and exit code, exactly as plain twine gives them, and no traceback of pypicreds."""
+    down_url = f"http://127.0.0.1:{free_port()}/"  # nothing listens there
+    store("wrong", index.url, WRONG_TOKEN)
+    store("local", index.url)
+    store("down", down_url)
+    work = project(tmp_path, "twine-errors")
+    wheel = f"dist/{wheel_name('twine-errors', '1.0')}"
+    first = subprocess.run(["pypicreds", "upload", "local", "--", "--no-color", *TWINE_FLAGS], env=cli_env,
+                           cwd=work, capture_output=True, text=True, timeout=60)
+    assert first.returncode == 0, first.stderr
+
+    def both(name: str, url: str, secret: str) -> tuple[subprocess.CompletedProcess, subprocess.CompletedProcess]:
+        ours = subprocess.run(["pypicreds", "upload", name, "--skip-check", "--", "--no-color", *TWINE_FLAGS],
+                              env=cli_env, cwd=work, capture_output=True, text=True, timeout=60)
+        plain_env = {**cli_env, "TWINE_USERNAME": "__token__", "TWINE_PASSWORD": secret}
+        # the same twine as pypicreds runs, `python -m twine`, so even its tracebacks compare equal
+        plain = subprocess.run([sys.executable, "-m", *twine("upload", "--non-interactive", "--repository-url",
+                                                             url, wheel)],
+                               env=plain_env, cwd=work, capture_output=True, text=True, timeout=60)
+        return ours, plain
+
+    for name, url, secret, expected in [
+        ("wrong", index.url, WRONG_TOKEN, "HTTPError: 403 Forbidden"),
+        ("local", index.url, TOKEN, "HTTPError: 400"),
+        ("down", down_url, TOKEN, "Connection refused"),
+    ]:
+        ours, plain = both(name, url, secret)
+        assert ours.returncode == plain.returncode != 0, name
+        assert expected in ours.stderr + ours.stdout, name
+        assert (ours.stdout, ours.stderr) == (plain.stdout, plain.stderr), name
+        assert "pypicreds" not in ours.stderr  # neither its error line nor a frame of its traceback
+        assert_no_secret(secret, ours.stdout, ours.stderr)
+    no_leak(TOKEN, tmp_home, index, first)
+    assert_no_secret(WRONG_TOKEN, tmp_home / ".config/pypicreds", index.log)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = Path(entry.path, "stat").read_text()
+                if int(stat.rpartition(")")[2].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
+
+
+def test_upload_token_is_in_twine_env_never_in_any_argv(cli_env, tmp_path, tmp_home):
+    """An 'index' that accepts the connection and never answers holds twine mid-upload, so the
+    whole of /proc can be read while twine has the credentials."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(30)
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/"
+    store("stalled", url)
+    work = project(tmp_path, "stalled")
+    proc = subprocess.Popen(["pypicreds", "upload", "stalled", "--skip-check", "--", "--no-color", *TWINE_FLAGS],
+                            env=cli_env, cwd=work, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    twine_pids: list[int] = []
+    try:
+        conn, _ = listener.accept()
+        with conn:
+            conn.settimeout(30)
+            request = b""
+            while b"\r\n\r\n" not in request:
+                request += conn.recv(65536)
+            # twine sent the stored credentials ...
+            auth = next(line for line in request.split(b"\r\n") if line.lower().startswith(b"authorization:"))
+            assert base64.b64decode(auth.split()[-1]) == f"__token__:{TOKEN}".encode()
+            # ... and, while it waits for the answer, no process has the token in its argv
+            twine_pids = _children(proc.pid)
+            assert len(twine_pids) == 1
+            twine_argv = Path(f"/proc/{twine_pids[0]}/cmdline").read_bytes().split(b"\0")
+            assert twine_argv[:5] == [sys.executable.encode(), b"-m", b"twine", b"--no-color", b"upload"]
+            assert url.encode() in twine_argv
+            for entry in os.scandir("/proc"):
+                if entry.name.isdigit():
+                    with contextlib.suppress(OSError):
+                        if TOKEN.encode() in Path(entry.path, "cmdline").read_bytes():
+                            pytest.fail(f"the token is in the argv of process {entry.name}")  # not shown
+            assert f"TWINE_PASSWORD={TOKEN}".encode() in Path(f"/proc/{twine_pids[0]}/environ").read_bytes()
+            # stopping pypicreds stops twine too
+            proc.terminate()
+            proc.wait(20)
+            wait_until(lambda: not pid_alive(twine_pids[0]), 20, "twine to stop with pypicreds")
+    finally:
+        stop_process(proc)
+        for pid in twine_pids:
+            stop_pid(pid)
+        listener.close()
+        out, err = proc.communicate()
+    assert_no_secret(TOKEN, out, err)
+
+
+# --- a private index user with a real username and password ------------------------------------
+
+
+def test_private_user_and_password_work_every_way(cli_env, keyring_service, index, tmp_path, tmp_home):
+    env = {**cli_env, **keyring_service.env}
+    added = add_cli("private", index.url, env, PASSWORD, "--username", USER, "--store", "keyring")
+    upload = "twine --no-color upload --disable-progress-bar dist/*"
+    results = {
+        "env": sh(f"eval $(pypicreds env private) && {upload}", env, project(tmp_path, "private-user", "1")),
+        "exec": sh(f"pypicreds exec private -- {upload}", env, project(tmp_path, "private-user", "2")),
+        "upload": subprocess.run(["pypicreds", "upload", "private", "--", "--no-color", *TWINE_FLAGS], env=env,
+                                 cwd=project(tmp_path, "private-user", "3"), capture_output=True, text=True,
+                                 timeout=60),
+        # plain twine: the username from .pypirc, the password from the keyring under (URL, alice)
+        "plain -r": sh("twine --no-color upload --disable-progress-bar -r private dist/*", env,
+                       project(tmp_path, "private-user", "4")),
+    }
+    for version, (how, result) in enumerate(results.items(), start=1):
+        assert result.returncode == 0, f"{how}: {result.stdout}{result.stderr}"
+        assert uploaded(index, "private-user", str(version)), how
+    assert f"username = {USER}" in (tmp_home / ".pypirc").read_text()
+    no_leak(PASSWORD, tmp_home, index, added, results["exec"], results["upload"], results["plain -r"])
+    assert_no_secret(PASSWORD, results["env"].stderr, tmp_home / ".pypirc")
+
+
+# --- twine finds what pypicreds wrote, with no pypicreds in the loop ------------------------
+
+
+def test_plain_twine_reads_a_plaintext_pypirc(cli_env, index, tmp_path, tmp_home):
+    # the file store and no keyring backend: twine can only have the token from .pypirc
+    added = add_cli("local", index.url, cli_env, TOKEN, "--plaintext", "--store", "file")
+    result = sh("twine --no-color upload --disable-progress-bar -r local dist/*", cli_env,
+                project(tmp_path, "plaintext-pypirc"))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert uploaded(index, "plaintext-pypirc", "1.0")
+    no_leak(TOKEN, tmp_home, index, added, result)
+
+
+ENV_THEN_TWINE = {
+    "bash": "eval $(pypicreds env local) && twine --no-color upload --disable-progress-bar dist/*",
+    "zsh": "eval $(pypicreds env local) && twine --no-color upload --disable-progress-bar dist/*",
+    "fish": "pypicreds env local --shell fish | source; and twine --no-color upload --disable-progress-bar dist/*",
+}
+
+
+@pytest.mark.parametrize("shell", ENV_THEN_TWINE)
+def test_env_then_plain_twine_upload_in_real_shells(shell, cli_env, index, tmp_path, tmp_home):
+    store("local", index.url)  # no .pypirc: twine can only have it from the variables
+    result = sh(ENV_THEN_TWINE[shell], cli_env, project(tmp_path, f"env-{shell}"), shell)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert f"Uploading distributions to {index.url}" in result.stdout
+    assert uploaded(index, f"env-{shell}", "1.0")
+    assert "twine ignores -r" in result.stderr
+    no_leak(TOKEN, tmp_home, index, result)
+
+
+# --- the plain functions, in-process ----------------------------------------------------------
+
+
+def test_find_files_expands_like_a_shell_and_keeps_literal_names(tmp_path, monkeypatch):
+    from pypicreds.errors import PypicredsError
+    from pypicreds.upload import find_files
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "dist").mkdir()
+    for name in ("b-1.0.tar.gz", "a-1.0-py3-none-any.whl", "odd[1].whl", ".hidden"):
+        (tmp_path / "dist" / name).write_text("")
+    assert find_files([]) == ["dist/a-1.0-py3-none-any.whl", "dist/b-1.0.tar.gz", "dist/odd[1].whl"]
+    assert find_files(["dist/odd[1].whl"]) == ["dist/odd[1].whl"]  # not a glob class here
+    assert find_files(["dist/*.whl", "dist/a-1.0-py3-none-any.whl"]) == [
+        "dist/a-1.0-py3-none-any.whl", "dist/odd[1].whl"]  # each file once
+    with pytest.raises(PypicredsError, match=r"no files match dist/\*\.zip"):
+        find_files(["dist/*.whl", "dist/*.zip"])
+
+
+def test_split_twine_options_puts_global_ones_first_and_refuses_credentials():
+    from pypicreds.errors import UsageError
+    from pypicreds.upload import split_twine_options
+
+    assert split_twine_options(["--skip-existing", "--no-color", "--verbose"]) == (
+        ["--no-color"], ["--skip-existing", "--verbose"])
+    for option in ("-u", "--username=x", "-pxyz", "--password", "-r", "--repository=pypi", "--repository-url"):
+        with pytest.raises(UsageError) as caught:
+            split_twine_options(["--verbose", option])
+        assert "xyz" not in str(caught.value)  # an inline password is never echoed
