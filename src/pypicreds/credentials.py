@@ -188,7 +188,10 @@ def show(name: str, project: str | None = None) -> Entry:
 
 
 def reveal(name: str, project: str | None = None) -> str:
-    entry = Index.load().get(name, project)
+    return reveal_entry(Index.load().get(name, project))
+
+
+def reveal_entry(entry: Entry) -> str:
     token = open_store(entry.store).get(entry.key)
     if token is None:
         raise PypicredsError(

@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import re
 import tarfile
 import zipfile
 from email.parser import HeaderParser
 from pathlib import Path
 
 from .errors import PypicredsError
+from .tokens import normalize_project
 
 MAX_METADATA = 4 * 1024 * 1024
-
-
-def normalize(name: str) -> str:
-    """PEP 503: runs of -, _ and . become one -, lower case."""
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def project_name(path: str | Path) -> str:
@@ -35,7 +30,7 @@ def project_name(path: str | Path) -> str:
     name = HeaderParser().parsestr(text).get("Name")
     if not name:
         raise PypicredsError(f"{path} has no Name in its metadata")
-    return normalize(name.strip())
+    return normalize_project(name.strip())
 
 
 def _wheel_metadata(path: Path) -> str:

@@ -13,6 +13,7 @@ from pathlib import Path
 from . import fsutil, paths
 from .errors import PypicredsError
 from .store import TokenKey
+from .tokens import normalize_project
 
 FORMAT_VERSION = 1
 
@@ -79,6 +80,8 @@ class Index:
         fsutil.atomic_write(self.path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
 
     def find(self, name: str, project: str | None = None) -> Entry | None:
+        if project is not None:
+            project = normalize_project(project)  # `--project Foo_Bar` finds foo-bar
         for entry in self.entries:
             if entry.name == name and entry.project == project:
                 return entry

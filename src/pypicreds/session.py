@@ -22,17 +22,34 @@ class CommandNotRunnable(PypicredsError):
     exit_code = ExitCode.CANNOT_RUN  # found but not executable, as a shell says
 
 
-def twine_variables(name: str, project: str | None = None) -> tuple[Entry, dict[str, str]]:
+def twine_variables(name: str, project: str | None = None, ttl: int | None = None) -> tuple[Entry, dict[str, str]]:
     """The entry and the three variables twine reads, with the token from its store.
 
+    With `ttl` (seconds), twine gets a token derived from the stored one that expires then
+    (and, for a project token, only uploads to that project); the stored token is unchanged.
     May prompt on the terminal for the vault's passphrase (never on stdout)."""
     entry = Index.load().get(name, project)
-    token = credentials.reveal(name, project)
-    return entry, {
+    token = credentials.reveal_entry(entry)
+    if ttl is not None:
+        token = short_lived(token, ttl, entry.project)
+    return entry, variables_for(entry, token)
+
+
+def variables_for(entry: Entry, token: str) -> dict[str, str]:
+    return {
         "TWINE_USERNAME": entry.username,
         "TWINE_PASSWORD": token,
         "TWINE_REPOSITORY_URL": entry.url,
     }
+
+
+def short_lived(token: str, ttl: int, project: str | None) -> str:
+    """A token derived offline that dies after `ttl` seconds (see tokens.derive)."""
+    from . import redact, tokens
+
+    if not token.startswith(tokens.PREFIX):
+        raise UsageError("--ttl works only with PyPI API tokens (pypi-...), not with a password")
+    return redact.remember(tokens.derive(token, ttl_seconds=ttl, project=project))
 
 
 def check_not_nested(name: str, environ: dict[str, str] | None = None) -> None:
@@ -58,14 +75,14 @@ def find_program(command: list[str]) -> str:
     raise CommandNotFound(f"command not found: {command[0]}", hint="check its name and your PATH")
 
 
-def exec_command(name: str, command: list[str], project: str | None = None) -> None:
+def exec_command(name: str, command: list[str], project: str | None = None, ttl: int | None = None) -> None:
     """Replace this process with `command`, the variables added to its environment only.
 
     exec (not a child), so signals, stdin/stdout/stderr and the exit code are the command's own,
     and no pypicreds process stays around holding the token. Returns only by raising."""
     check_not_nested(name)
     program = find_program(command)  # before the token is read: no passphrase prompt for a typo
-    _, variables = twine_variables(name, project)
+    _, variables = twine_variables(name, project, ttl)
     env = {**os.environ, **variables, MARKER: name}
     sys.stdout.flush()
     sys.stderr.flush()

@@ -13,9 +13,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from .errors import PypicredsError, UsageError
-from .index import Index
-from .session import twine_variables
+from . import credentials, distmeta, tokens
+from .errors import PypicredsError, TokenFormatError, UsageError
+from .index import Entry, Index
+from .session import short_lived, variables_for
 
 # twine's own options that pypicreds sets itself: passing them too would send the stored token
 # to another URL, or put a password in argv.
@@ -80,16 +81,29 @@ def upload(
     skip_check: bool = False,
     twine_options: list[str] | None = None,
     project: str | None = None,
+    ttl: int | None = None,
 ) -> int:
     """`twine check`, then `twine upload`; returns twine's exit code.
 
     Everything pypicreds can find wrong (unknown name, no files, bad options, no twine, a store
     that cannot give the token) fails before twine starts."""
     global_options, upload_options = split_twine_options(twine_options or [])
-    Index.load().get(name, project)  # an unknown name fails before any other work
+    index = Index.load()
+    if project is not None or not any(e.name == name for e in index.entries):
+        index.get(name, project)  # an unknown name fails before any other work
     files = find_files(patterns)
+    if os.environ.get("NO_COLOR") or not sys.stdout.isatty():
+        # twine colours a pipe whenever TERM looks capable, NO_COLOR or not
+        global_options = [*dict.fromkeys([*global_options, "--no-color"])]
+        upload_options = [*dict.fromkeys([*upload_options, "--disable-progress-bar"])]
     twine = [*twine_command(), *global_options]
-    entry, variables = twine_variables(name, project)  # a store problem fails before the check
+    projects = {distmeta.project_name(f) for f in files}
+    entry = choose_entry(index, name, project, projects)
+    token = credentials.reveal_entry(entry)  # a store problem fails before the check
+    preflight(entry, token, projects)
+    if ttl is not None:
+        token = short_lived(token, ttl, entry.project)
+    variables = variables_for(entry, token)
     if not skip_check:
         if run_child([*twine, "check", "--", *files], os.environ) != 0:  # no credentials needed
             raise PypicredsError(
@@ -101,6 +115,53 @@ def upload(
     command = [*twine, "upload", "--non-interactive", "--repository-url", entry.url,
                *upload_options, "--", *files]
     return run_child(command, env)
+
+
+def choose_entry(index: Index, name: str, project: str | None, projects: set[str]) -> Entry:
+    """`--project`'s token; else the token stored for the one project the files hold; else the
+    repository's default token."""
+    if project is not None:
+        return index.get(name, project)
+    if len(projects) == 1:
+        (only,) = projects
+        if (entry := index.find(name, only)) is not None:
+            return entry
+    default = index.find(name, None)
+    if default is None:
+        have = sorted(e.project for e in index.entries if e.name == name and e.project)
+        raise PypicredsError(
+            f"no token for {name} covers {', '.join(sorted(projects))}: {name} has tokens only for {', '.join(have)}",
+            hint=f"add one with `pypicreds add {name} --project NAME`, or upload each project on its own",
+        )
+    return default
+
+
+def preflight(entry: Entry, token: str, projects: set[str]) -> None:
+    """Before any request: the token must not have expired and its scope must cover every project
+    in the files. Tokens without embedded caveats, or scoped in ways only the index can check
+    (project ids, Trusted Publishing), pass."""
+    if not token.startswith(tokens.PREFIX):
+        return
+    try:
+        info = tokens.inspect(token)
+    except TokenFormatError:
+        return  # add/rotate already warned; the index will judge it
+    if tokens.is_expired(info):
+        raise PypicredsError(
+            f"the token for {entry.label} expired at {tokens.iso(info.expires)}",
+            hint=f"create a new one and run `pypicreds rotate {entry.name}"
+            + (f" --project {entry.project}`" if entry.project else "`"),
+        )
+    if info.scope != tokens.SCOPE_PROJECT or info.projects is None:
+        return
+    missing = tokens.covers(info, projects)
+    if missing:
+        raise PypicredsError(
+            f"the token for {entry.label} is scoped to {', '.join(info.projects) or 'no project'}, "
+            f"and the files also hold {', '.join(missing)}",
+            hint=f"store a token for it with `pypicreds add {entry.name} --project {missing[0]}`, "
+            "or upload those files separately",
+        )
 
 
 def run_child(command: list[str], env) -> int:

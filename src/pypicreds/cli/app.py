@@ -2,24 +2,37 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from .. import __version__, credentials
-from . import output, render
+from . import complete, output, render
 from .tokeninput import read_token
+
+def _plain_help() -> bool:
+    """Rich's coloured help only on a terminal, never with NO_COLOR: under NO_COLOR rich still
+    prints bold, and GITHUB_ACTIONS or FORCE_COLOR make it colour a pipe."""
+    return bool(os.environ.get("NO_COLOR")) or not sys.stdout.isatty()
+
 
 app = typer.Typer(
     name="pypicreds",
     help="Keep PyPI API tokens out of plaintext: OS keyring or an encrypted file, a safe ~/.pypirc, twine sessions.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    rich_markup_mode=None if _plain_help() else "rich",
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
-NameArg = Annotated[str, typer.Argument(help="Repository name: pypi, testpypi, or your own.", show_default=False)]
+NameArg = Annotated[
+    str,
+    typer.Argument(help="Repository name: pypi, testpypi, or your own.", show_default=False,
+                   autocompletion=complete.complete_repository),
+]
 PypircOpt = Annotated[
     Optional[Path],
     typer.Option("--pypirc", help="The .pypirc to edit [default: $PYPICREDS_PYPIRC or ~/.pypirc].",
@@ -28,7 +41,8 @@ PypircOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 ProjectOpt = Annotated[
     Optional[str],
-    typer.Option("--project", help="A per-project token under this repository (PyPI project name).", show_default=False),
+    typer.Option("--project", help="A per-project token under this repository (PyPI project name).",
+                 show_default=False, autocompletion=complete.complete_project),
 ]
 TokenStdinOpt = Annotated[
     bool, typer.Option("--token-stdin", help="Read the token from standard input instead of a hidden prompt.")
@@ -47,7 +61,10 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
 ) -> None:
-    """Keep PyPI API tokens in the OS keyring or an encrypted file, never in plaintext."""
+    """Keep PyPI API tokens in the OS keyring or an encrypted file, never in plaintext.
+
+    Example: pypicreds add testpypi
+    """
 
 
 @app.command()
@@ -55,7 +72,7 @@ def add(
     name: NameArg,
     url: Annotated[Optional[str], typer.Option(help="Upload URL (required for names other than pypi/testpypi).")] = None,
     username: Annotated[Optional[str], typer.Option(help="Username [default: __token__].", show_default=False)] = None,
-    store: Annotated[Optional[str], typer.Option(help="keyring or file [default: $PYPICREDS_STORE, else keyring if usable, else file].", show_default=False)] = None,
+    store: Annotated[Optional[str], typer.Option(help="keyring or file [default: $PYPICREDS_STORE, else keyring if usable, else file].", show_default=False, autocompletion=complete.complete_store)] = None,
     plaintext: Annotated[bool, typer.Option("--plaintext", help="Also write the token into .pypirc as `password =` (for tools that read only .pypirc).")] = False,
     no_pypirc: Annotated[bool, typer.Option("--no-pypirc", help="Leave .pypirc alone.")] = False,
     token_stdin: TokenStdinOpt = False,
@@ -141,7 +158,7 @@ def remove(
 
 @app.command()
 def inspect(
-    name: Annotated[Optional[str], typer.Argument(help="A stored repository (or use --token-stdin).", show_default=False)] = None,
+    name: Annotated[Optional[str], typer.Argument(help="A stored repository (or use --token-stdin).", show_default=False, autocompletion=complete.complete_repository)] = None,
     project: ProjectOpt = None,
     token_stdin: TokenStdinOpt = False,
     json_: JsonOpt = False,

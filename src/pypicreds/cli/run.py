@@ -17,10 +17,11 @@ def run(argv: list[str] | None = None) -> int:
 
     args = list(sys.argv[1:] if argv is None else argv)
     obj = {}
-    if args[:1] == ["upload"] and "--" in args:
-        # `upload NAME FILES… -- TWINE_OPTIONS…`: what follows -- goes to twine, not to FILES
-        cut = args.index("--")
-        args, obj["twine_options"] = args[:cut], args[cut + 1 :]
+    cut = _separator(args)
+    if cut is not None:
+        args, obj["after_separator"] = args[:cut], args[cut + 1 :]
+        if args[0] == "exec":
+            args = ["exec", *_options_first(args[1:])]
     command = typer.main.get_command(app)
     try:
         result = command.main(args=args, prog_name="pypicreds", standalone_mode=False, obj=obj)
@@ -43,6 +44,49 @@ def run(argv: list[str] | None = None) -> int:
         _unexpected()
         return ExitCode.ERROR
     return result if isinstance(result, int) else ExitCode.OK
+
+
+_VALUE_OPTIONS = ("--project", "--ttl")
+
+
+def _separator(args: list[str]) -> int | None:
+    """Where `--` ends our own arguments in `upload NAME FILES… -- TWINE_OPTIONS…` and
+    `exec NAME [OPTIONS] -- COMMAND…` (click would take what follows as more FILES, or as the
+    command's words). For exec, a `--` after the command has started belongs to the command."""
+    if args[:1] == ["upload"] and "--" in args:
+        return args.index("--")
+    if args[:1] != ["exec"]:
+        return None
+    positional, i = 0, 1
+    while i < len(args):
+        word = args[i]
+        if word == "--":
+            return i
+        if word in _VALUE_OPTIONS:
+            i += 2
+            continue
+        if not word.startswith("-"):
+            positional += 1
+            if positional > 1:
+                return None  # `exec NAME CMD … -- …`: the command began before any --
+        i += 1
+    return None
+
+
+def _options_first(words: list[str]) -> list[str]:
+    """exec parses no options after NAME (without --, they are the command's): with the command
+    split off, move our options before NAME."""
+    options: list[str] = []
+    positional: list[str] = []
+    i = 0
+    while i < len(words):
+        if words[i] in _VALUE_OPTIONS:
+            options += words[i : i + 2]
+            i += 2
+            continue
+        (options if words[i].startswith("-") else positional).append(words[i])
+        i += 1
+    return options + positional
 
 
 def _unexpected() -> None:

@@ -6,13 +6,25 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import output
-from .app import NameArg, app
+from . import complete, output
+from .app import NameArg, ProjectOpt, app
+
+TtlOpt = Annotated[
+    Optional[str],
+    typer.Option("--ttl", help="Hand over a token derived offline that expires after this long: 90s, 15m, 2h.",
+                 show_default=False),
+]
+
+
+def _ttl(value: str | None) -> int | None:
+    from ..tokens import parse_duration
+
+    return None if value is None else parse_duration(value)
 
 ShellOpt = Annotated[
     Optional[str],
     typer.Option("--shell", help="Syntax: sh, bash, zsh, fish, powershell, dotenv or json [default: sh].",
-                 show_default=False),
+                 show_default=False, autocompletion=complete.complete_shell),
 ]
 
 # How to evaluate the output in each shell, for the note on stderr.
@@ -24,9 +36,11 @@ _EVALUATE = {
 
 @app.command()
 def env(
-    name: Annotated[Optional[str], typer.Argument(help="Repository name (not needed with --unset).", show_default=False)] = None,
+    name: Annotated[Optional[str], typer.Argument(help="Repository name (not needed with --unset).", show_default=False, autocompletion=complete.complete_repository)] = None,
     shell: ShellOpt = None,
     unset: Annotated[bool, typer.Option("--unset", help="Print statements that remove the variables.")] = False,
+    project: ProjectOpt = None,
+    ttl: TtlOpt = None,
 ) -> None:
     """Print TWINE_USERNAME, TWINE_PASSWORD and TWINE_REPOSITORY_URL for your shell to evaluate.
 
@@ -44,7 +58,7 @@ def env(
         from ..errors import UsageError
 
         raise UsageError("missing the repository name", hint="pypicreds env testpypi")
-    _, variables = session.twine_variables(name)  # a passphrase prompt goes to the terminal
+    _, variables = session.twine_variables(name, project, _ttl(ttl))  # a prompt goes to the terminal
     output.data(shellenv.render_set(variables, syntax))
     if syntax in ("dotenv", "json"):
         output.note("while TWINE_REPOSITORY_URL is set, twine ignores -r")
@@ -58,8 +72,11 @@ def env(
     context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False},
 )
 def exec_(
+    ctx: typer.Context,
     name: NameArg,
     command: Annotated[Optional[list[str]], typer.Argument(help="The command to run, after --.", show_default=False)] = None,
+    project: ProjectOpt = None,
+    ttl: TtlOpt = None,
 ) -> None:
     """Run one command with the TWINE_* variables in its environment only; exit with its exit code.
 
@@ -67,10 +84,11 @@ def exec_(
     """
     from .. import session
 
-    command = list(command or [])
+    after = (ctx.obj or {}).get("after_separator")
+    command = list(after if after is not None else command or [])
     if command[:1] == ["--"]:  # after NAME, click hands the separator on with the command
         command = command[1:]
-    session.exec_command(name, command)
+    session.exec_command(name, command, project, _ttl(ttl))
 
 
 @app.command()
@@ -79,12 +97,17 @@ def upload(
     name: NameArg,
     files: Annotated[Optional[list[str]], typer.Argument(help="Distribution files [default: dist/*].", show_default=False)] = None,
     skip_check: Annotated[bool, typer.Option("--skip-check", help="Do not run `twine check` first.")] = False,
+    project: ProjectOpt = None,
+    ttl: TtlOpt = None,
 ) -> None:
     """Upload with twine: `twine check`, then `twine upload` with the stored credentials.
 
+    The token is picked by the project names in the files' own metadata (a per-project token, else
+    the repository's default) and checked against them before anything is sent.
     Options for twine go after --. Example: pypicreds upload testpypi -- --skip-existing
     """
     from .. import upload as uploading
 
-    twine_options = (ctx.obj or {}).get("twine_options", [])
-    raise typer.Exit(uploading.upload(name, files or [], skip_check=skip_check, twine_options=twine_options))
+    twine_options = (ctx.obj or {}).get("after_separator") or []
+    raise typer.Exit(uploading.upload(name, files or [], skip_check=skip_check, twine_options=twine_options,
+                                      project=project, ttl=_ttl(ttl)))

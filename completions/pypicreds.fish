@@ -1,0 +1,1 @@
+complete --command pypicreds --no-files --arguments "(env _PYPICREDS_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=get-args _TYPER_COMPLETE_ARGS=(commandline -cp) pypicreds)" --condition "env _PYPICREDS_COMPLETE=complete_fish _TYPER_COMPLETE_FISH_ACTION=is-args _TYPER_COMPLETE_ARGS=(commandline -cp) pypicreds"
