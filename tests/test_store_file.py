@@ -4,7 +4,6 @@ tampering, damage, file modes, leaks and the passphrase prompt on a real pseudo-
 from __future__ import annotations
 
 import base64
-import dataclasses
 import hashlib
 import json
 import os
@@ -360,7 +359,7 @@ def test_entry_moved_to_another_identity_does_not_decrypt(home, protection, move
         first[move] = {"repository": "evil", "url": "https://evil.example/", "username": "someone"}[move]
     reseal(vault, doc)
     before = snapshot(home)
-    moved = KEY if move == "swap-ciphertexts" else dataclasses.replace(KEY, **{move: first[move]})
+    moved = KEY if move == "swap-ciphertexts" else KEY._replace(**{move: first[move]})
     expect_vault_error(lambda: FileStore().get(moved), containing="does not decrypt")
     expect_vault_error(lambda: FileStore().set(PROJECT, TOKEN_A), containing="damaged")
     assert snapshot(home) == before

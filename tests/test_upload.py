@@ -271,7 +271,8 @@ def test_upload_token_is_in_twine_env_never_in_any_argv(cli_env, tmp_path, tmp_h
             twine_pids = _children(proc.pid)
             assert len(twine_pids) == 1
             twine_argv = Path(f"/proc/{twine_pids[0]}/cmdline").read_bytes().split(b"\0")
-            assert twine_argv[:5] == [sys.executable.encode(), b"-m", b"twine", b"--no-color", b"upload"]
+            assert os.path.realpath(twine_argv[0]) == os.path.realpath(sys.executable.encode())
+            assert twine_argv[1:5] == [b"-m", b"twine", b"--no-color", b"upload"]
             assert url.encode() in twine_argv
             for entry in os.scandir("/proc"):
                 if entry.name.isdigit():

@@ -6,37 +6,63 @@ It holds names, URLs, usernames, stores, dates, a fingerprint and a masked form:
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field, fields
-from datetime import UTC, datetime
 from pathlib import Path
 
-from . import fsutil, paths
+from . import paths
 from .errors import PypicredsError
 from .store import TokenKey
-from .tokens import normalize_project
 
 FORMAT_VERSION = 1
 
 
 def now_iso() -> str:
+    from datetime import UTC, datetime
+
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
-@dataclass
 class Entry:
-    name: str
-    url: str
-    username: str
-    store: str
-    fingerprint: str
-    masked: str
-    added: str
-    rotated: str | None = None
-    project: str | None = None
-    plaintext: bool = False  # the token is also in .pypirc as `password =`
-    pypirc: str | None = None  # the .pypirc it was written to, None with --no-pypirc
-    pypirc_record: dict | None = None  # what the .pypirc edit created, so remove can undo it exactly
-    token_info: dict = field(default_factory=dict)  # scope, projects, expires, token_id (issue #4)
+    """One stored token's facts: never the token itself.
+
+    A plain class, not a dataclass: this module is on the path of `pypicreds env` and `list`,
+    and importing dataclasses costs more than the rest of their start-up."""
+
+    FIELDS = (
+        "name", "url", "username", "store", "fingerprint", "masked", "added", "rotated", "project",
+        "plaintext", "pypirc", "pypirc_record", "token_info",
+    )
+    __slots__ = FIELDS
+
+    def __init__(
+        self,
+        name: str,
+        url: str,
+        username: str,
+        store: str,
+        fingerprint: str,
+        masked: str,
+        added: str,
+        rotated: str | None = None,
+        project: str | None = None,
+        plaintext: bool = False,  # the token is also in .pypirc as `password =`
+        pypirc: str | None = None,  # the .pypirc it was written to, None with --no-pypirc
+        pypirc_record: dict | None = None,  # what the .pypirc edit created, so remove can undo it exactly
+        token_info: dict | None = None,  # scope, projects, expires, token_id, host (never the token)
+    ) -> None:
+        self.name, self.url, self.username, self.store = name, url, username, store
+        self.fingerprint, self.masked, self.added, self.rotated = fingerprint, masked, added, rotated
+        self.project, self.plaintext, self.pypirc = project, plaintext, pypirc
+        self.pypirc_record = pypirc_record
+        self.token_info = dict(token_info or {})
+
+    def to_dict(self) -> dict:
+        return {name: getattr(self, name) for name in self.FIELDS}
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Entry) and self.to_dict() == other.to_dict()
+
+    def __repr__(self) -> str:
+        return f"Entry({self.label!r}, store={self.store!r}, fingerprint={self.fingerprint!r})"
 
     @property
     def key(self) -> TokenKey:
@@ -64,7 +90,7 @@ class Index:
             raise PypicredsError(f"cannot read the index {path}: {e.strerror}") from e
         try:
             data = json.loads(raw)
-            known = {f.name for f in fields(Entry)}
+            known = set(Entry.FIELDS)
             entries = [Entry(**{k: v for k, v in item.items() if k in known}) for item in data["entries"]]
         except (ValueError, KeyError, TypeError) as e:
             raise PypicredsError(
@@ -75,12 +101,16 @@ class Index:
         return cls(path, entries, extra)
 
     def save(self) -> None:
+        from . import fsutil
+
         fsutil.ensure_private_dir(self.path.parent)
-        data = {"version": FORMAT_VERSION, **self.extra, "entries": [asdict(e) for e in self.entries]}
+        data = {"version": FORMAT_VERSION, **self.extra, "entries": [e.to_dict() for e in self.entries]}
         fsutil.atomic_write(self.path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
 
     def find(self, name: str, project: str | None = None) -> Entry | None:
         if project is not None:
+            from .tokens import normalize_project
+
             project = normalize_project(project)  # `--project Foo_Bar` finds foo-bar
         for entry in self.entries:
             if entry.name == name and entry.project == project:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 
-from . import credentials
 from .errors import ExitCode, PypicredsError, UsageError
 from .index import Entry, Index
+from .retrieve import reveal_entry
 
 TWINE_VARIABLES = ("TWINE_USERNAME", "TWINE_PASSWORD", "TWINE_REPOSITORY_URL")
 MARKER = "PYPICREDS_REPOSITORY"  # set in `exec` children, so a nested exec can tell
@@ -29,7 +28,7 @@ def twine_variables(name: str, project: str | None = None, ttl: int | None = Non
     (and, for a project token, only uploads to that project); the stored token is unchanged.
     May prompt on the terminal for the vault's passphrase (never on stdout)."""
     entry = Index.load().get(name, project)
-    token = credentials.reveal_entry(entry)
+    token = reveal_entry(entry)
     if ttl is not None:
         token = short_lived(token, ttl, entry.project)
     return entry, variables_for(entry, token)
@@ -67,6 +66,8 @@ def find_program(command: list[str]) -> str:
     """The executable `command[0]` names, looked up in PATH like a shell would."""
     if not command:
         raise UsageError("no command to run", hint="put it after --, e.g. `pypicreds exec NAME -- twine upload dist/*`")
+    import shutil
+
     program = shutil.which(command[0])
     if program is not None:
         return program

@@ -13,7 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from . import credentials, distmeta, tokens
+from . import distmeta, tokens
+from .retrieve import reveal_entry
 from .errors import PypicredsError, TokenFormatError, UsageError
 from .index import Entry, Index
 from .session import short_lived, variables_for
@@ -99,7 +100,7 @@ def upload(
     twine = [*twine_command(), *global_options]
     projects = {distmeta.project_name(f) for f in files}
     entry = choose_entry(index, name, project, projects)
-    token = credentials.reveal_entry(entry)  # a store problem fails before the check
+    token = reveal_entry(entry)  # a store problem fails before the check
     preflight(entry, token, projects)
     if ttl is not None:
         token = short_lived(token, ttl, entry.project)

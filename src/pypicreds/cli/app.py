@@ -10,7 +10,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import __version__, credentials
-from . import complete, output, render
+from . import actions, complete, output, render
 from .tokeninput import read_token
 
 def _plain_help() -> bool:
@@ -83,13 +83,8 @@ def add(
 
     Example: pypicreds add testpypi   (then paste the token at the hidden prompt)
     """
-    token = read_token(from_stdin=token_stdin, prompt=f"Token for {name}: ")
-    outcome = credentials.add(
-        name=name, token=token, url=url, username=username, store=store,
-        plaintext=plaintext, pypirc=pypirc, write_pypirc=not no_pypirc, project=project,
-    )
-    for line in outcome.notes:
-        output.note(line)
+    actions.add(name, url=url, username=username, store=store, plaintext=plaintext, no_pypirc=no_pypirc,
+                token_stdin=token_stdin, pypirc=pypirc, project=project)
 
 
 @app.command("list")
@@ -98,13 +93,7 @@ def list_(json_: JsonOpt = False) -> None:
 
     Example: pypicreds list --json
     """
-    entries = credentials.list_entries()
-    if json_:
-        output.as_json([render.entry_json(e) for e in entries])
-    elif entries:
-        output.data(render.entries_table(entries))
-    else:
-        output.note("no tokens stored yet; add one with `pypicreds add NAME`")
+    actions.list_(json_)
 
 
 @app.command()

@@ -41,7 +41,7 @@ def run(argv: list[str] | None = None) -> int:
             where = ctx.command_path if ctx is not None else "pypicreds"
             sys.stderr.write(f"pypicreds: error: {e.format_message()} (hint: see `{where} --help`)\n")
             return e.exit_code
-        _unexpected()
+        report_unexpected()
         return ExitCode.ERROR
     return result if isinstance(result, int) else ExitCode.OK
 
@@ -89,7 +89,7 @@ def _options_first(words: list[str]) -> list[str]:
     return options + positional
 
 
-def _unexpected() -> None:
+def report_unexpected() -> None:
     """An unexpected error: a traceback scrubbed of every token, or one line without PYPICREDS_DEBUG."""
     import traceback
 

@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import complete, output
+from . import actions, complete
 from .app import NameArg, ProjectOpt, app
 
 TtlOpt = Annotated[
@@ -15,23 +15,11 @@ TtlOpt = Annotated[
                  show_default=False),
 ]
 
-
-def _ttl(value: str | None) -> int | None:
-    from ..tokens import parse_duration
-
-    return None if value is None else parse_duration(value)
-
 ShellOpt = Annotated[
     Optional[str],
     typer.Option("--shell", help="Syntax: sh, bash, zsh, fish, powershell, dotenv or json [default: sh].",
                  show_default=False, autocompletion=complete.complete_shell),
 ]
-
-# How to evaluate the output in each shell, for the note on stderr.
-_EVALUATE = {
-    "fish": "pypicreds env {args} --shell fish | source",
-    "powershell": "pypicreds env {args} --shell powershell | Out-String | Invoke-Expression",
-}
 
 
 @app.command()
@@ -46,25 +34,7 @@ def env(
 
     Example: eval $(pypicreds env testpypi); fish: pypicreds env testpypi --shell fish | source
     """
-    from .. import session, shellenv
-
-    syntax = shellenv.check_shell(shell or shellenv.default_shell())
-    if shell is None and (hint := shellenv.detect_shell_hint()):
-        output.note(hint)
-    if unset:
-        output.data(shellenv.render_unset(list(session.TWINE_VARIABLES), syntax))
-        return
-    if name is None:
-        from ..errors import UsageError
-
-        raise UsageError("missing the repository name", hint="pypicreds env testpypi")
-    _, variables = session.twine_variables(name, project, _ttl(ttl))  # a prompt goes to the terminal
-    output.data(shellenv.render_set(variables, syntax))
-    if syntax in ("dotenv", "json"):
-        output.note("while TWINE_REPOSITORY_URL is set, twine ignores -r")
-        return
-    clear = _EVALUATE.get(syntax, "eval $(pypicreds env {args})").format(args="--unset")
-    output.note(f"while TWINE_REPOSITORY_URL is set, twine ignores -r; clear the variables with `{clear}`")
+    actions.env(name, shell, unset, project, ttl)
 
 
 @app.command(
@@ -88,7 +58,7 @@ def exec_(
     command = list(after if after is not None else command or [])
     if command[:1] == ["--"]:  # after NAME, click hands the separator on with the command
         command = command[1:]
-    session.exec_command(name, command, project, _ttl(ttl))
+    session.exec_command(name, command, project, actions.ttl_seconds(ttl))
 
 
 @app.command()
@@ -110,4 +80,4 @@ def upload(
 
     twine_options = (ctx.obj or {}).get("after_separator") or []
     raise typer.Exit(uploading.upload(name, files or [], skip_check=skip_check, twine_options=twine_options,
-                                      project=project, ttl=_ttl(ttl)))
+                                      project=project, ttl=actions.ttl_seconds(ttl)))

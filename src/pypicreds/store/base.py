@@ -9,26 +9,26 @@ Error contract (every method):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from collections import namedtuple
+
+# (No dataclasses or typing here: this module is on the path of `pypicreds env`, and those two
+# imports alone would cost more than the rest of its start-up.)
 
 
-@dataclass(frozen=True)
-class TokenKey:
+class TokenKey(namedtuple("TokenKey", "repository url username project", defaults=(None,))):
     """Which token: a repository (name, URL, username) and, optionally, one project under it."""
 
-    repository: str
-    url: str
-    username: str
-    project: str | None = None
+    __slots__ = ()
 
     @property
     def label(self) -> str:
         return self.repository if self.project is None else f"{self.repository} (project {self.project})"
 
 
-class TokenStore(Protocol):
-    name: ClassVar[str]  # "keyring" or "file": what the index records
+class TokenStore:
+    """The interface every store provides (documentation: stores need not subclass it)."""
+
+    name = ""  # "keyring" or "file": what the index records
 
     def get(self, key: TokenKey) -> str | None:
         """The token stored under `key`, or None when there is none."""

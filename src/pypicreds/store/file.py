@@ -30,17 +30,13 @@ import contextlib
 import hashlib
 import json
 import os
+from collections import namedtuple
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
 
 from .. import fsutil, paths
 from ..errors import PypicredsError, StoreError, StoreUnavailable, VaultError
 from .base import TokenKey
-
-if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 FORMAT = "pypicreds-vault"
 VERSION = 1
@@ -64,21 +60,37 @@ _TOP_KEYS = {"format", "version", "protection", "kdf", "check", "entries", "sha2
 _ENTRY_KEYS = {"repository", "url", "username", "project", "nonce", "ciphertext"}
 
 
-@dataclass(frozen=True)
-class Sealed:
-    """One AES-GCM encryption: nonce and ciphertext (the 16-byte tag at its end)."""
-
-    nonce: bytes
-    ciphertext: bytes
+# One AES-GCM encryption: nonce and ciphertext (the 16-byte tag at its end).
+Sealed = namedtuple("Sealed", "nonce ciphertext")
 
 
-@dataclass
+def _aesgcm(key: bytes):
+    """cryptography's AES-GCM. The public module drags in `typing` and more (~14 ms per start,
+    the largest cost of `pypicreds env`); the class it re-exports is the Rust binding's own,
+    taken from there directly when this cryptography has it."""
+    try:
+        from cryptography.hazmat.bindings._rust import openssl
+
+        cipher = openssl.aead.AESGCM
+    except (ImportError, AttributeError):  # another layout: the public name always works
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM as cipher
+    return cipher(key)
+
+
+def _invalid_tag(error: Exception) -> bool:
+    """Whether `error` is cryptography's InvalidTag (imported only on this failure path)."""
+    from cryptography.exceptions import InvalidTag
+
+    return isinstance(error, InvalidTag)
+
+
 class Vault:
     """A parsed vault file. Nothing here is decrypted."""
 
-    header: dict
-    check: Sealed
-    entries: dict[TokenKey, Sealed]
+    def __init__(self, header: dict, check: Sealed, entries: dict[TokenKey, Sealed]) -> None:
+        self.header = header
+        self.check = check
+        self.entries = entries
 
     @property
     def protection(self) -> str:
@@ -92,7 +104,7 @@ class Vault:
 class FileStore:
     """Tokens in the encrypted vault. See the module docstring for the file format."""
 
-    name: ClassVar[str] = "file"
+    name = "file"
 
     def __init__(
         self,
@@ -171,11 +183,8 @@ class FileStore:
             raise StoreError(f"cannot read the vault {self.vault_path}: {e.strerror or e}") from e
         return parse_vault(data, self.vault_path)
 
-    def _unlock(self, vault: Vault) -> AESGCM:
+    def _unlock(self, vault: Vault) -> object:
         """The AES-GCM cipher for `vault`, after checking the key against the header."""
-        from cryptography.exceptions import InvalidTag
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
         header = vault.header_bytes
         key = self._keys.get(header)
         if key is None:
@@ -183,10 +192,12 @@ class FileStore:
                 key = derive_key(_passphrase(self.vault_path), vault.header["kdf"])
             else:
                 key = self._read_keyfile()
-        aead = AESGCM(key)
+        aead = _aesgcm(key)
         try:
             plain = aead.decrypt(vault.check.nonce, vault.check.ciphertext, _check_aad(header))
-        except InvalidTag as e:
+        except Exception as e:
+            if not _invalid_tag(e):
+                raise
             if vault.protection == PASSPHRASE:
                 raise VaultError(
                     f"wrong passphrase for the vault {self.vault_path}",
@@ -203,7 +214,7 @@ class FileStore:
         self._keys[header] = key
         return aead
 
-    def _open_all(self, aead: AESGCM, vault: Vault) -> dict[TokenKey, str]:
+    def _open_all(self, aead, vault: Vault) -> dict[TokenKey, str]:
         return {key: _open_entry(aead, key, sealed, self.vault_path) for key, sealed in vault.entries.items()}
 
     def _read_keyfile(self) -> bytes:
@@ -225,10 +236,8 @@ class FileStore:
 
     # --- creating and writing (always under the lock) ---
 
-    def _create_key(self) -> tuple[dict, AESGCM]:
+    def _create_key(self) -> tuple[dict, object]:
         """The header and cipher of a new vault: passphrase if PYPICREDS_PASSPHRASE is set, else key file."""
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
         passphrase = os.environ.get(PASSPHRASE_ENV)
         if passphrase:
             kdf = {**DEFAULT_KDF, "salt": _b64(os.urandom(SALT_BYTES))}
@@ -238,7 +247,7 @@ class FileStore:
             header = _header(KEYFILE, None)
             key = self._existing_or_new_keyfile()
         self._keys[_canonical(header)] = key
-        return header, AESGCM(key)
+        return header, _aesgcm(key)
 
     def _existing_or_new_keyfile(self) -> bytes:
         # A key file without a vault may belong to a vault backup somewhere: reuse it, never replace it.
@@ -249,7 +258,7 @@ class FileStore:
         fsutil.atomic_write(self.keyfile_path, key)
         return key
 
-    def _write(self, header: dict, aead: AESGCM, tokens: dict[TokenKey, str]) -> None:
+    def _write(self, header: dict, aead, tokens: dict[TokenKey, str]) -> None:
         header_bytes = _canonical(header)
         doc = {
             **header,
@@ -380,17 +389,17 @@ def _sealed_json(sealed: Sealed) -> dict:
     return {"nonce": _b64(sealed.nonce), "ciphertext": _b64(sealed.ciphertext)}
 
 
-def _seal(aead: AESGCM, plaintext: bytes, aad: bytes) -> Sealed:
+def _seal(aead, plaintext: bytes, aad: bytes) -> Sealed:
     nonce = os.urandom(NONCE_BYTES)  # fresh for every encryption: never reused under one key
     return Sealed(nonce, aead.encrypt(nonce, plaintext, aad))
 
 
-def _open_entry(aead: AESGCM, key: TokenKey, sealed: Sealed, path: Path) -> str:
-    from cryptography.exceptions import InvalidTag
-
+def _open_entry(aead, key: TokenKey, sealed: Sealed, path: Path) -> str:
     try:
         return aead.decrypt(sealed.nonce, sealed.ciphertext, _entry_aad(key)).decode("utf-8")
-    except (InvalidTag, UnicodeDecodeError) as e:
+    except Exception as e:
+        if not (isinstance(e, UnicodeDecodeError) or _invalid_tag(e)):
+            raise
         raise VaultError(
             f"the vault {path} is damaged or was tampered with (the entry for {key.label} does not decrypt)",
             DAMAGED_HINT,

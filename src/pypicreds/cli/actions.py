@@ -1,0 +1,83 @@
+"""The bodies of the commands that run in every shell (env, list, add), free of Typer.
+
+cli/app.py and cli/sessions.py declare these commands for Typer (help, completion, parsing of
+anything unusual); cli/fast.py calls the same bodies directly for the common invocations."""
+
+from __future__ import annotations
+
+from . import output
+
+# How to evaluate the output in each shell, for the note on stderr.
+_EVALUATE = {
+    "fish": "pypicreds env {args} --shell fish | source",
+    "powershell": "pypicreds env {args} --shell powershell | Out-String | Invoke-Expression",
+}
+
+
+def ttl_seconds(value: str | None) -> int | None:
+    if value is None:
+        return None
+    from ..tokens import parse_duration
+
+    return parse_duration(value)
+
+
+def env(name: str | None, shell: str | None, unset: bool, project: str | None, ttl: str | None) -> None:
+    from .. import session, shellenv
+
+    syntax = shellenv.check_shell(shell or shellenv.default_shell())
+    if shell is None and (hint := shellenv.detect_shell_hint()):
+        output.note(hint)
+    if unset:
+        output.data(shellenv.render_unset(list(session.TWINE_VARIABLES), syntax))
+        return
+    if name is None:
+        from ..errors import UsageError
+
+        raise UsageError("missing the repository name", hint="pypicreds env testpypi")
+    _, variables = session.twine_variables(name, project, ttl_seconds(ttl))  # a prompt goes to the terminal
+    output.data(shellenv.render_set(variables, syntax))
+    if syntax in ("dotenv", "json"):
+        output.note("while TWINE_REPOSITORY_URL is set, twine ignores -r")
+        return
+    clear = _EVALUATE.get(syntax, "eval $(pypicreds env {args})").format(args="--unset")
+    output.note(f"while TWINE_REPOSITORY_URL is set, twine ignores -r; clear the variables with `{clear}`")
+
+
+def list_(json_: bool) -> None:
+    from ..index import Index
+    from . import render
+
+    entries = Index.load().entries
+    if json_:
+        output.as_json([render.entry_json(e) for e in entries])
+    elif entries:
+        output.data(render.entries_table(entries))
+    else:
+        output.note("no tokens stored yet; add one with `pypicreds add NAME`")
+
+
+def add(
+    name: str,
+    *,
+    url: str | None = None,
+    username: str | None = None,
+    store: str | None = None,
+    plaintext: bool = False,
+    no_pypirc: bool = False,
+    token_stdin: bool = False,
+    pypirc: str | None = None,
+    project: str | None = None,
+) -> None:
+    from pathlib import Path
+
+    from .. import credentials
+    from .tokeninput import read_token
+
+    token = read_token(from_stdin=token_stdin, prompt=f"Token for {name}: ")
+    outcome = credentials.add(
+        name=name, token=token, url=url, username=username, store=store, plaintext=plaintext,
+        pypirc=Path(pypirc) if pypirc else None, write_pypirc=not no_pypirc, project=project,
+    )
+    for line in outcome.notes:
+        output.note(line)

@@ -1,0 +1,107 @@
+"""A Typer-free path for the commands that run in every shell and script.
+
+`eval $(pypicreds env testpypi)` runs again and again, so its start-up is the product's speed;
+Typer alone costs several times a bare interpreter's start. For the common, well-formed
+invocations of env, list and add, this parses argv itself and calls the same bodies as the
+Typer commands (cli/actions.py). Anything else — help, completion, an unknown or malformed
+option, a mistake — returns None and goes to Typer, which parses and reports it. A test runs
+both paths side by side on the same argv (tests/test_fastpath.py).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+# positional: parameter names in order; required: how many must be given;
+# values: --option VALUE -> parameter; flags: --flag -> parameter
+Grammar = namedtuple("Grammar", "positional required values flags")
+
+GRAMMARS = {
+    "env": Grammar(
+        ("name",), 0,
+        values={"--shell": "shell", "--project": "project", "--ttl": "ttl"},
+        flags={"--unset": "unset"},
+    ),
+    "list": Grammar((), 0, values={}, flags={"--json": "json_"}),
+    "add": Grammar(
+        ("name",), 1,
+        values={"--url": "url", "--username": "username", "--store": "store", "--pypirc": "pypirc",
+                "--project": "project"},
+        flags={"--plaintext": "plaintext", "--no-pypirc": "no_pypirc", "--token-stdin": "token_stdin"},
+    ),
+}
+
+
+def parse(args: list[str]) -> tuple[str, dict] | None:
+    """(command, keyword arguments), or None when Typer should handle this argv."""
+    if not args or args[0] not in GRAMMARS:
+        return None
+    grammar = GRAMMARS[args[0]]
+    params: dict = {name: False for name in grammar.flags.values()}
+    params.update({name: None for name in (*grammar.values.values(), *grammar.positional)})
+    positional: list[str] = []
+    seen: set[str] = set()
+    i = 1
+    while i < len(args):
+        word = args[i]
+        option, has_value, inline = word.partition("=") if word.startswith("--") else (word, "", "")
+        if option in grammar.flags and not has_value and option not in seen:
+            params[grammar.flags[option]] = True
+        elif option in grammar.values and option not in seen:
+            if has_value:
+                value = inline
+            elif i + 1 < len(args):
+                i += 1
+                value = args[i]
+            else:
+                return None
+            if value.startswith("-") or not value:
+                return None  # odd enough for Typer to judge
+            params[grammar.values[option]] = value
+        elif word.startswith("-") or len(positional) == len(grammar.positional):
+            return None  # help, an unknown option, "--", too many arguments
+        else:
+            positional.append(word)
+            i += 1
+            continue
+        seen.add(option)
+        i += 1
+    if len(positional) < grammar.required:
+        return None
+    params.update(zip(grammar.positional, positional))
+    return args[0], params
+
+
+def run(args: list[str]) -> int | None:
+    """Run a fast command and return its exit code, or None to let Typer handle `args`."""
+    parsed = parse(args)
+    if parsed is None:
+        return None
+    command, params = parsed
+    from ..errors import PypicredsError
+    from . import actions, output
+
+    try:
+        if command == "env":
+            actions.env(params["name"], params["shell"], params["unset"], params["project"], params["ttl"])
+        elif command == "list":
+            actions.list_(params["json_"])
+        else:
+            name = params.pop("name")
+            actions.add(name, **params)
+    except PypicredsError as e:
+        output.error(e)
+        return int(e.exit_code)
+    except KeyboardInterrupt:
+        import sys
+
+        sys.stderr.write("\npypicreds: aborted\n")
+        return 130
+    except BrokenPipeError:
+        return 1
+    except Exception:
+        from .run import report_unexpected
+
+        report_unexpected()
+        return 1
+    return 0

@@ -1,0 +1,95 @@
+"""The Typer-free fast path (cli/fast.py) must behave exactly like the Typer commands it
+shortcuts: same output, same exit code, on the same argv."""
+
+from __future__ import annotations
+
+import pytest
+
+from macaroon_mint import current, mint
+from realparts import run_cli
+
+from pypicreds.cli import fast
+
+TOKEN = mint([current([1, ["foo"]])], location="test.pypi.org")
+
+
+def both(args, env, input=None):
+    fast_run = run_cli(args, env, input=input)
+    slow_run = run_cli(args, {**env, "PYPICREDS_NO_FAST_PATH": "1"}, input=input)
+    return fast_run, slow_run
+
+
+@pytest.fixture
+def env(cli_env):
+    env = {**cli_env, "PYPICREDS_STORE": "file"}
+    assert run_cli(["add", "testpypi", "--token-stdin"], env, input=TOKEN).returncode == 0
+    return env
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["env", "testpypi"],
+        ["env", "testpypi", "--shell", "fish"],
+        ["env", "testpypi", "--shell=json"],
+        ["env", "--unset"],
+        ["env", "--unset", "--shell", "powershell"],
+        ["env", "nope"],
+        ["env", "testpypi", "--shell", "tcsh"],
+        ["env", "testpypi", "--ttl", "15m", "--shell", "dotenv"],
+        ["env", "testpypi", "--ttl", "soon"],
+        ["env"],
+        ["list"],
+        ["list", "--json"],
+    ],
+)
+def test_fast_and_typer_paths_agree(env, args):
+    fast_run, slow_run = both(args, env)
+    assert fast_run.returncode == slow_run.returncode
+    assert fast_run.stderr == slow_run.stderr
+    if "--ttl" in args and fast_run.returncode == 0:
+        # a derived token carries the time it was made: compare everything else
+        assert fast_run.stdout.split("pypi-")[0] == slow_run.stdout.split("pypi-")[0]
+    else:
+        assert fast_run.stdout == slow_run.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["add", "other", "--url", "https://example.org/legacy/", "--token-stdin"],
+        ["add", "bad name", "--token-stdin"],
+        ["add", "testpypi", "--token-stdin"],
+        ["add", "pypi", "--project", "Foo", "--no-pypirc", "--token-stdin"],
+    ],
+)
+def test_add_fast_and_typer_paths_agree(cli_env, tmp_path, args):
+    results = []
+    for variant in ("fast", "typer"):
+        home = tmp_path / variant
+        env = {**cli_env, "PYPICREDS_STORE": "file", "HOME": str(home), "PYPICREDS_HOME": str(home / "pc")}
+        if variant == "typer":
+            env["PYPICREDS_NO_FAST_PATH"] = "1"
+        run_cli(["add", "testpypi", "--token-stdin"], env, input=TOKEN)
+        result = run_cli(args, env, input=mint([current([1, ["foo"]])]))
+        results.append((result.returncode, result.stdout,
+                         result.stderr.replace(str(home), "HOME")))
+    assert results[0] == results[1]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        [], ["--help"], ["env", "--help"], ["env", "-h"], ["env", "a", "b"], ["env", "--shell"],
+        ["env", "a", "--shell", "--unset"], ["env", "a", "--bogus"], ["list", "x"], ["list", "--json=1"],
+        ["add"], ["add", "x", "--", "y"], ["show", "x"], ["env", "a", "--shell", "sh", "--shell", "fish"],
+    ],
+)
+def test_unusual_argv_goes_to_typer(args):
+    assert fast.parse(args) is None
+
+
+def test_parse_maps_options():
+    assert fast.parse(["env", "pypi", "--shell=fish", "--project", "foo", "--ttl", "2h"]) == (
+        "env", {"name": "pypi", "shell": "fish", "project": "foo", "ttl": "2h", "unset": False})
+    assert fast.parse(["list"]) == ("list", {"json_": False})
