@@ -41,6 +41,8 @@ def env(cli_env):
         ["env"],
         ["list"],
         ["list", "--json"],
+        ["-q", "env", "testpypi"],
+        ["--quiet", "list"],
     ],
 )
 def test_fast_and_typer_paths_agree(env, args):
@@ -93,3 +95,11 @@ def test_parse_maps_options():
     assert fast.parse(["env", "pypi", "--shell=fish", "--project", "foo", "--ttl", "2h"]) == (
         "env", {"name": "pypi", "shell": "fish", "project": "foo", "ttl": "2h", "unset": False})
     assert fast.parse(["list"]) == ("list", {"json_": False})
+
+
+def test_quiet_silences_notes_but_not_errors(env):
+    quiet = run_cli(["--quiet", "env", "testpypi"], env)
+    assert quiet.returncode == 0 and quiet.stderr == "" and "TWINE_PASSWORD" in quiet.stdout
+    assert run_cli(["env", "testpypi"], env).stderr != ""
+    failing = run_cli(["-q", "env", "nope"], env)
+    assert failing.returncode == 1 and failing.stderr.startswith("pypicreds: error:")

@@ -60,11 +60,15 @@ def main_options(
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No informational messages on stderr (warnings and errors still show).")
+    ] = False,
 ) -> None:
     """Keep PyPI API tokens in the OS keyring or an encrypted file, never in plaintext.
 
     Example: pypicreds add testpypi
     """
+    output.QUIET = output.QUIET or quiet
 
 
 @app.command()

@@ -74,13 +74,15 @@ def parse(args: list[str]) -> tuple[str, dict] | None:
 
 def run(args: list[str]) -> int | None:
     """Run a fast command and return its exit code, or None to let Typer handle `args`."""
-    parsed = parse(args)
+    quiet = args[:1] in (["--quiet"], ["-q"])
+    parsed = parse(args[1:] if quiet else args)
     if parsed is None:
         return None
     command, params = parsed
     from ..errors import PypicredsError
     from . import actions, output
 
+    output.QUIET = quiet
     try:
         if command == "env":
             actions.env(params["name"], params["shell"], params["unset"], params["project"], params["ttl"])

@@ -16,7 +16,12 @@ def as_json(value: object) -> None:
     data(json.dumps(value, indent=2, ensure_ascii=False))
 
 
+QUIET = False  # --quiet: no informational notes on stderr (warnings and errors still show)
+
+
 def note(text: str) -> None:
+    if QUIET and not text.startswith("warning"):
+        return
     sys.stderr.write(f"pypicreds: {text}\n")
 
 
