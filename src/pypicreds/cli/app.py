@@ -173,3 +173,4 @@ def inspect(
 
 
 from . import sessions  # noqa: E402,F401  (registers env, exec and upload on `app`)
+from . import checks  # noqa: E402,F401  (registers audit, import, scan and doctor on `app`)

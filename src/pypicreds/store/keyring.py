@@ -152,6 +152,16 @@ class KeyringStore:
         writable = _writable_backends(backend)
         return bool(writable) and class_path(writable[0]) in _PLAINTEXT
 
+    def credential_username(self, url: str) -> str | None:
+        """The username keyring offers for `url` when none is given: twine's own question when
+        neither -u nor .pypirc names a user (`keyring.get_credential(url, None)`)."""
+
+        def ask(backend) -> str | None:
+            credential = backend.get_credential(url, None)
+            return credential.username if credential else None
+
+        return self._call(ask)
+
     def check(self) -> None:
         """Raise StoreUnavailable unless the keyring can be read now (a real, harmless read)."""
         self._call(lambda b: b.get_password("pypicreds", "availability-probe"))

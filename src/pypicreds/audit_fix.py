@@ -1,0 +1,107 @@
+"""`pypicreds audit --fix`: repair what is safe to repair, and say what changed.
+
+Safe means: no token is ever deleted, and no byte of .pypirc changes that the repair does not
+mean to change (every .pypirc edit goes through pypirc.py, which splices lines, re-parses the
+result and writes atomically at 0600). Each remedy is idempotent, so a second run finds
+nothing left to fix.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+
+from . import fsutil, paths
+from .audit import Finding, shown
+from .errors import PypicredsError
+
+# chmod first (a file is private before anything else touches it), then move tokens out of
+# .pypirc, then drop empty password lines (pypirc.add_repository refuses sections with
+# either), then write sections and listings.
+ORDER = ("chmod", "import", "drop-empty-password", "write-section")
+
+
+def apply(findings: list[Finding], *, pypirc: Path | None = None, store: str | None = None) -> list[str]:
+    """Run every finding's remedy; mark each finding fixed or not. Returns the changes made."""
+    path = paths.pypirc_path(pypirc)
+    changes: list[str] = []
+    done: dict[tuple, str | None] = {}  # one remedy can answer several findings
+    todo = sorted((f for f in findings if f.fixable), key=lambda f: ORDER.index(f.remedy[0]))
+    with fsutil.locked(paths.lock_path()):
+        for finding in todo:
+            kind, args = finding.remedy
+            key = (kind, tuple(sorted(args.items())))
+            if key not in done:
+                try:
+                    done[key] = _REMEDIES[kind](path, store=store, **args)
+                    if done[key]:
+                        changes.append(done[key])
+                except PypicredsError as e:
+                    done[key] = None
+                    finding.fixed, finding.change = False, f"not fixed: {e.message}"
+                    continue
+            finding.fixed = True
+            finding.change = done[key] or "already fixed"
+    return changes
+
+
+def _chmod(_pypirc: Path, *, path: str, mode: int, store=None) -> str | None:
+    try:
+        current = stat.S_IMODE(os.stat(path).st_mode)
+        if current == mode:
+            return None
+        os.chmod(path, mode)  # follows a symlink: the target is what holds the secrets
+    except OSError as e:
+        raise PypicredsError(f"cannot chmod {path}: {e.strerror}") from e
+    return f"chmod {mode:o} {shown(path)} (was {current:04o})"
+
+
+def _import(pypirc: Path, *, name: str, store=None) -> str | None:
+    from . import migrate
+
+    report = migrate.import_tokens(pypirc=pypirc, store=store, names={name})
+    if report.kept:
+        raise PypicredsError(f"the password in [{name}] stays: {report.kept[0].reason}")
+    if not report.moved:
+        return None
+    moved = report.moved[0]
+    return f"moved the password of [{name}] (line {moved.line}) {moved.note}, fingerprint {moved.fingerprint}"
+
+
+def _drop_empty_password(pypirc: Path, *, name: str, store=None) -> str | None:
+    from . import pypirc as pypirc_edit
+
+    config = pypirc_edit.read_repositories(pypirc)
+    entry = config.get(name)
+    where = entry.keys.get("password") if entry else None
+    if entry is None or not entry.password_empty or where is None or where.section != name:
+        return None
+    pypirc_edit.set_password(pypirc, name, None)
+    return f"removed the empty `password =` line {where.line} from [{name}] in {shown(pypirc)}"
+
+
+def _write_section(pypirc: Path, *, name: str, url: str, username: str, store=None) -> str | None:
+    from . import pypirc as pypirc_edit
+
+    before = pypirc_edit.read_repositories(pypirc).get(name)
+    pypirc_edit.add_repository(pypirc, name=name, username=username, url=url)
+    after = pypirc_edit.read_repositories(pypirc).get(name)
+    what = []
+    if before is None or before.section_line is None:
+        what.append(f"wrote [{name}] with repository = {url}")
+    elif before.url != after.url:
+        what.append(f"set repository = {url} in [{name}]")
+    if before is not None and before.username != after.username:
+        what.append(f"set username = {username} in [{name}]")
+    if before is None or not before.listed:
+        what.append(f"listed {name} in index-servers")
+    return f"{'; '.join(what)} ({shown(pypirc)})" if what else None
+
+
+_REMEDIES = {
+    "chmod": _chmod,
+    "import": _import,
+    "drop-empty-password": _drop_empty_password,
+    "write-section": _write_section,
+}
