@@ -73,6 +73,14 @@ class Entry:
         return self.key.label
 
 
+def _shown(text: str) -> str:
+    """A name as given by the user, quoted when it holds anything that could break the one-line
+    error (newlines, control characters) or is too long to read."""
+    if text.isprintable() and 0 < len(text) <= 100 and text.strip() == text:
+        return text
+    return repr(text[:100])
+
+
 class Index:
     def __init__(self, path: Path, entries: list[Entry], extra: dict) -> None:
         self.path = path
@@ -120,7 +128,7 @@ class Index:
     def get(self, name: str, project: str | None = None) -> Entry:
         entry = self.find(name, project)
         if entry is None:
-            what = name if project is None else f"{name} (project {project})"
+            what = _shown(name) if project is None else f"{_shown(name)} (project {_shown(project)})"
             raise PypicredsError(
                 f"no token stored for {what}",
                 hint="see `pypicreds list`, or store one with `pypicreds add`",

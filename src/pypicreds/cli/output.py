@@ -29,4 +29,11 @@ def error(err: PypicredsError) -> None:
     line = f"pypicreds: error: {err.message}"
     if err.hint:
         line += f" (hint: {err.hint})"
-    sys.stderr.write(line + "\n")
+    sys.stderr.write(one_line(line) + "\n")
+
+
+def one_line(text: str) -> str:
+    """Control characters (a newline in a name, say) escaped, so an error stays one line."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
