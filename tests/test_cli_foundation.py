@@ -137,6 +137,9 @@ def test_bad_names_are_refused_and_nothing_written(cli_env, name):
 @pytest.mark.parametrize(
     "args, token, message",
     [
+        (["add", TOKEN, "--url", "https://example.org/"], "secret-pass", "repository name looks like a PyPI token"),
+        (["add", "internal", "--url", f"https://example.org/{TOKEN}/"], "secret-pass", "--url looks like a PyPI token"),
+        (["add", "internal", "--url", "https://example.org/", "--username", TOKEN], "secret-pass", "--username looks like"),
         (["add", "internal"], TOKEN, "needs --url"),
         (["add", "internal", "--url", "ftp://example.org/"], TOKEN, "invalid --url"),
         (["add", "internal", "--url", "https://u:p@example.org/"], TOKEN, "must not contain"),
@@ -158,6 +161,7 @@ def test_bad_input_is_one_line_and_changes_nothing(cli_env, args, token, message
     assert home_files(cli_env) == []
     if len(token) > 8:
         assert_no_secret(token, result.stderr)
+    assert_no_secret(TOKEN, result.stderr, result.stdout)  # not even when typed as a name or URL
 
 
 def test_token_from_argv_is_impossible(cli_env):

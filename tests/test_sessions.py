@@ -332,3 +332,17 @@ def test_exec_token_is_in_no_process_cmdline_while_the_child_runs(cli_env):
         stop_process(proc)
         out, err = proc.communicate()
     assert_no_secret(TOKEN, out, err)
+
+
+def test_exec_child_never_sees_the_vault_passphrase(cli_env, tmp_path):
+    """A leaked environment of the child must not unlock the vault (it would undo --ttl)."""
+    env = {**cli_env, "PYPICREDS_PASSPHRASE": "vault-passphrase-123"}
+    assert run_cli(["add", "priv", "--url", URL, "--username", USER, "--store", "file", "--no-pypirc",
+                    "--token-stdin"], env, input=PASSWORD).returncode == 0
+    out = tmp_path / "child.env"
+    result = run_cli(["exec", "priv", "--", "sh", "-c", f'env -0 > "{out}"'], env)
+    assert result.returncode == 0, result.stderr
+    seen = env0(out)
+    assert seen["TWINE_PASSWORD"] == PASSWORD
+    assert "PYPICREDS_PASSPHRASE" not in seen
+    assert b"vault-passphrase-123" not in out.read_bytes()

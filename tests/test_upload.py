@@ -185,6 +185,11 @@ def test_upload_errors_before_twine_starts(cli_env, index, tmp_path, tmp_home):
         (["upload", "local", "--", "-p", "secret"], 2, "twine option -p cannot be passed"),
         (["upload", "local", "--", "--repository-url=http://elsewhere/"], 2, "twine option --repository-url"),
         (["upload", "local", "--", "-rpypi"], 2, "twine option -r cannot be passed"),
+        # argparse takes unambiguous prefixes, and clusters of short options
+        (["upload", "local", "--", "--repository-u", "http://elsewhere/"], 2, "twine option --repository-u cannot"),
+        (["upload", "local", "--", "--pass", "x"], 2, "twine option --pass cannot"),
+        (["upload", "local", "--", "--repo=pypi"], 2, "twine option --repo cannot"),
+        (["upload", "local", "--", "-vp", "x"], 2, "twine option -v cannot"),
     ]
     for args, code, message in cases:
         result = subprocess.run(["pypicreds", *args], env=cli_env, cwd=empty, capture_output=True, text=True,

@@ -100,7 +100,7 @@ class Index:
             data = json.loads(raw)
             known = set(Entry.FIELDS)
             entries = [Entry(**{k: v for k, v in item.items() if k in known}) for item in data["entries"]]
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise PypicredsError(
                 f"the index {path} is damaged",
                 hint="restore it from a backup, or move it away and add the tokens again",

@@ -16,6 +16,17 @@ BUILTIN_URLS = {
 DEFAULT_USERNAME = "__token__"
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _UNSAFE_RE = re.compile(r"[\s\x00-\x1f\x7f]")
+# A PyPI token where a name, URL or username belongs: refused without echoing it, or it would
+# land in .pypirc, the index and every listing in plain text.
+_TOKEN_LIKE = re.compile(r"pypi-[A-Za-z0-9_-]{16,}")
+
+
+def _refuse_token(value: str, what: str) -> None:
+    if _TOKEN_LIKE.search(value):
+        raise UsageError(
+            f"the {what} looks like a PyPI token",
+            hint="tokens are never given as arguments: they are read from the prompt or --token-stdin",
+        )
 # The hosts whose tokens are PyPI macaroons, and where to revoke them.
 TOKEN_HOSTS = {"upload.pypi.org": "pypi.org", "pypi.org": "pypi.org", "test.pypi.org": "test.pypi.org"}
 
@@ -46,6 +57,7 @@ def token_host(url: str) -> str | None:
 
 
 def validate_name(name: str) -> str:
+    _refuse_token(name or "", "repository name")
     if not NAME_RE.fullmatch(name or ""):
         raise UsageError(
             f"invalid repository name {_show(name)}",
@@ -55,6 +67,7 @@ def validate_name(name: str) -> str:
 
 
 def validate_url(url: str) -> str:
+    _refuse_token(url, "--url")
     if _UNSAFE_RE.search(url):
         raise UsageError("invalid --url: it contains whitespace or control characters")
     parts = urlsplit(url)
@@ -70,6 +83,7 @@ def validate_url(url: str) -> str:
 
 
 def validate_username(username: str) -> str:
+    _refuse_token(username or "", "--username")
     if not username or _UNSAFE_RE.search(username):
         raise UsageError("invalid --username: it is empty or holds whitespace or control characters")
     return username

@@ -34,6 +34,16 @@ def twine_variables(name: str, project: str | None = None, ttl: int | None = Non
     return entry, variables_for(entry, token)
 
 
+# What a child must not inherit: the vault's passphrase would unlock every stored token, which
+# undoes --ttl (a short-lived token in a leaked environment dump is worthless; this is not).
+WITHHELD = ("PYPICREDS_PASSPHRASE",)
+
+
+def child_environ() -> dict[str, str]:
+    """This process's environment, less what no child (twine, an exec'd command) may see."""
+    return {k: v for k, v in os.environ.items() if k not in WITHHELD}
+
+
 def variables_for(entry: Entry, token: str) -> dict[str, str]:
     return {
         "TWINE_USERNAME": entry.username,
@@ -84,7 +94,7 @@ def exec_command(name: str, command: list[str], project: str | None = None, ttl:
     check_not_nested(name)
     program = find_program(command)  # before the token is read: no passphrase prompt for a typo
     _, variables = twine_variables(name, project, ttl)
-    env = {**os.environ, **variables, MARKER: name}
+    env = {**child_environ(), **variables, MARKER: name}
     sys.stdout.flush()
     sys.stderr.flush()
     try:

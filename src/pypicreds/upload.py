@@ -17,7 +17,7 @@ from . import distmeta, tokens
 from .retrieve import reveal_entry
 from .errors import PypicredsError, TokenFormatError, UsageError
 from .index import Entry, Index
-from .session import short_lived, variables_for
+from .session import child_environ, short_lived, variables_for
 
 # twine's own options that pypicreds sets itself: passing them too would send the stored token
 # to another URL, or put a password in argv.
@@ -53,10 +53,17 @@ def split_twine_options(options: list[str]) -> tuple[list[str], list[str]]:
     """(options for `twine` itself, options for `twine upload`); refuses the ones pypicreds sets."""
     for option in options:
         flag = option.split("=", 1)[0]
-        short = option[:2] if option[:2] in ("-r", "-u", "-p") and not option.startswith("--") else None
-        if flag in OWN_OPTIONS or short:
+        if flag.startswith("--"):
+            # argparse takes any unambiguous prefix: --repository-u is --repository-url
+            own = len(flag) >= 3 and any(name.startswith(flag) for name in OWN_OPTIONS if name.startswith("--"))
+            shown = flag
+        else:
+            # a cluster of short options (-vp X) is as good as -p X
+            own = flag.startswith("-") and any(c in "rup" for c in flag[1:])
+            shown = flag[:2] if own else flag
+        if own:
             raise UsageError(
-                f"twine option {short or flag} cannot be passed to `pypicreds upload`",
+                f"twine option {shown} cannot be passed to `pypicreds upload`",
                 hint="pypicreds sets the repository URL, username and password itself; "
                 "use plain twine for another repository",
             )
@@ -106,15 +113,16 @@ def upload(
         token = short_lived(token, ttl, entry.project)
     variables = variables_for(entry, token)
     if not skip_check:
-        if run_child([*twine, "check", "--", *files], os.environ) != 0:  # no credentials needed
+        if run_child([*twine, "check", "--", *files], child_environ()) != 0:  # no credentials needed
             raise PypicredsError(
                 "twine check failed, so nothing was uploaded",
                 hint="fix the package metadata, or pass --skip-check",
             )
-    env = {**os.environ, **variables}
+    env = {**child_environ(), **variables}
     del env["TWINE_REPOSITORY_URL"]  # given as --repository-url below (one obvious source)
-    command = [*twine, "upload", "--non-interactive", "--repository-url", entry.url,
-               *upload_options, "--", *files]
+    # ours last: with argparse the last occurrence of an option wins
+    command = [*twine, "upload", "--non-interactive", *upload_options,
+               "--repository-url", entry.url, "--", *files]
     return run_child(command, env)
 
 

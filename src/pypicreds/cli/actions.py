@@ -74,6 +74,7 @@ def add(
     from .. import credentials
     from .tokeninput import read_token
 
+    check_before_reading(name, url=url, username=username, store=store, project=project)
     token = read_token(from_stdin=token_stdin, prompt=f"Token for {name}: ")
     outcome = credentials.add(
         name=name, token=token, url=url, username=username, store=store, plaintext=plaintext,
@@ -81,3 +82,23 @@ def add(
     )
     for line in outcome.notes:
         output.note(line)
+
+
+def check_before_reading(name: str, *, url=None, username=None, store=None, project=None) -> None:
+    """Refuse a mistyped name or option before asking for the token: a wasted paste is a token
+    left on the clipboard for nothing."""
+    from .. import repositories
+    from ..errors import UsageError
+    from ..store import STORE_NAMES
+
+    repositories.validate_name(name)
+    if url is not None:
+        repositories.validate_url(url)
+    if username is not None:
+        repositories.validate_username(username)
+    if store is not None and store not in STORE_NAMES:
+        raise UsageError(f"unknown store {store[:40]!r}", hint="use --store keyring or --store file")
+    if project is not None:
+        from ..credentials import validate_project
+
+        validate_project(project)

@@ -129,6 +129,7 @@ def rotate(name: NameArg, token_stdin: TokenStdinOpt = False, project: ProjectOp
 
     Example: pypicreds rotate pypi --token-stdin < new-token.txt
     """
+    credentials.show(name, project)  # an unknown name fails before the prompt
     token = read_token(from_stdin=token_stdin, prompt=f"New token for {name}: ")
     for line in credentials.rotate(name=name, token=token, project=project).notes:
         output.note(line)
@@ -160,11 +161,11 @@ def inspect(
 
     Example: pypicreds inspect pypi --project my-package
     """
-    token = read_token(from_stdin=True, prompt="") if token_stdin else None
     if token_stdin and name is not None:
         from ..errors import UsageError
 
         raise UsageError("give a repository name or --token-stdin, not both")
+    token = read_token(from_stdin=True, prompt="") if token_stdin else None
     facts = credentials.inspect(name, project, token)
     if json_:
         output.as_json(facts)

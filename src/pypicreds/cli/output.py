@@ -29,7 +29,15 @@ def error(err: PypicredsError) -> None:
     line = f"pypicreds: error: {err.message}"
     if err.hint:
         line += f" (hint: {err.hint})"
-    sys.stderr.write(one_line(line) + "\n")
+    sys.stderr.write(one_line(scrub(line)) + "\n")
+
+
+def scrub(text: str) -> str:
+    """Anything shaped like a token, or any token seen in this process, replaced: a token typed
+    where a name or an option value belongs must not come back in the error about it."""
+    from ..redact import scrub as redact
+
+    return redact(text)
 
 
 def one_line(text: str) -> str:

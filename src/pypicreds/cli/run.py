@@ -39,7 +39,8 @@ def run(argv: list[str] | None = None) -> int:
         if hasattr(e, "format_message") and hasattr(e, "exit_code"):  # click's errors (vendored in typer)
             ctx = getattr(e, "ctx", None)
             where = ctx.command_path if ctx is not None else "pypicreds"
-            sys.stderr.write(output.one_line(f"pypicreds: error: {e.format_message()} (hint: see `{where} --help`)") + "\n")
+            message = f"pypicreds: error: {e.format_message()} (hint: see `{where} --help`)"
+            sys.stderr.write(output.one_line(output.scrub(message)) + "\n")
             return e.exit_code
         report_unexpected()
         return ExitCode.ERROR
