@@ -1,0 +1,267 @@
+"""The editable .pypirc document: lines that keep their own endings, where sections and
+options are (found by configupdater), line splices, and the check that an edit changed only
+what it meant to (the result is parsed again and compared as twine would see it).
+
+Internal to pypirc_edit.py and pypirc_remove.py.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import fsutil
+from .errors import PypircError
+from .pypirc_parse import RESERVED_SECTIONS, _content, _ending, _is_value_line, _parse, _split
+
+if TYPE_CHECKING:
+    from configparser import RawConfigParser
+
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_KEY_PREFIX_RE = re.compile(r"[^=:]*[=:]\s*")  # configparser splits at the first '=' or ':'
+
+
+# --------------------------------------------------------------------------- the editable document
+
+
+@dataclass
+class _Option:
+    key: str  # lower-cased, as configparser and twine see it
+    start: int  # index of the `key = value` line
+    value_end: int  # index after the last line of the value (trailing comments/blank lines excluded)
+
+    def shift(self, delta: int) -> None:
+        self.start += delta
+        self.value_end += delta
+
+
+@dataclass
+class _Section:
+    name: str
+    start: int  # index of the [header] line
+    content_end: int  # index after the header or the last option's value
+    indent: str  # leading whitespace of its last option line, for keys we add
+    options: dict[str, _Option] = field(default_factory=dict)
+
+    def shift(self, delta: int) -> None:
+        self.start += delta
+        self.content_end += delta
+        for option in self.options.values():
+            option.shift(delta)
+
+
+class _Doc:
+    """The file as a list of lines (each with its own ending) plus where its sections are.
+
+    Edits are line splices. A splice keeps the positions of sections wholly before or after
+    it valid (shifting the latter), so several edits made bottom-up need one parse."""
+
+    def __init__(self, text: str | None, shown: str) -> None:
+        self.existed = text is not None
+        self.original = text or ""
+        self.shown = shown
+        self.lines = _split(self.original)
+        self.parser = _parse(self.lines, shown)  # the file as twine sees it before the edit
+        self.newline = _newline_style(self.lines)
+        self._sections: dict[str, _Section] | None = None
+        self._stale = True
+
+    @property
+    def text(self) -> str:
+        return "".join(self.lines)
+
+    @property
+    def changed(self) -> bool:
+        return self.text != self.original
+
+    def section(self, name: str) -> _Section | None:
+        if self._sections is None or (self._stale and name not in self._sections):
+            self._sections = _structure(self.lines, self.shown)
+            self._stale = False
+        return self._sections.get(name)
+
+    def set_content(self, index: int, content: str) -> None:
+        """Replace one line's text, keeping its ending."""
+        self.lines[index] = content + _ending(self.lines[index])
+
+    def restore_line(self, index: int, old_lines: list[str]) -> None:
+        """Put back lines exactly as they were (endings included) where one line now is.
+        Only the end of the file decides the last one's ending: none there, else one."""
+        ending = _ending(self.lines[index])
+        last = old_lines[-1] if ending and _ending(old_lines[-1]) else _content(old_lines[-1]) + ending
+        old = [*old_lines[:-1], last]
+        self.lines[index : index + 1] = old
+        self._reposition(index, index + 1, len(old) - 1)
+
+    def splice(self, start: int, end: int, contents: list[str]) -> None:
+        """Replace lines[start:end] with `contents` (texts without endings).
+
+        A file without a final newline keeps that style: lines inserted at the end move the
+        missing newline to the new last line, and deleting the end gives it back. So an
+        insert and the matching delete are exact inverses."""
+        new = [text + self.newline for text in contents]
+        at_eof = end == len(self.lines)
+        unterminated = bool(self.lines) and not _ending(self.lines[-1])
+        if at_eof and unterminated:
+            if new:
+                new[-1] = contents[-1]
+                if start == end:
+                    self.lines[start - 1] += self.newline
+            elif start > 0:
+                self.lines[start - 1] = _content(self.lines[start - 1])
+        self.lines[start:end] = new
+        self._reposition(start, end, len(new) - (end - start))
+
+    def _reposition(self, start: int, end: int, delta: int) -> None:
+        for name, section in list((self._sections or {}).items()):
+            if section.content_end < start:
+                continue
+            if section.start >= end:
+                section.shift(delta)
+            else:  # the splice touched this section: find it again when asked
+                del self._sections[name]
+                self._stale = True
+
+
+def _key_indent(doc: _Doc, index: int, base: str) -> str:
+    """Indentation for a key line inserted at `index`: at least that of the next line
+    configparser reads, or that line would continue our value (an indented [header])."""
+    for line in doc.lines[index:]:
+        if _is_value_line(line):
+            lead = line[: len(line) - len(line.lstrip())]
+            return lead if len(lead) > len(base) else base
+    return base
+
+
+def _newline_style(lines: list[str]) -> str:
+    counts: dict[str, int] = {}
+    for line in lines:
+        ending = _ending(line)
+        if ending:
+            counts[ending] = counts.get(ending, 0) + 1
+    return max(counts, key=lambda e: counts[e]) if counts else "\n"
+
+
+def _for_configupdater(line: str) -> str:
+    """The line as configupdater must see it to split the file as configparser does: it
+    treats indented comments as values and adds lines of its own after a bare '\r'."""
+    text = line.strip()
+    if not text:
+        return "\n"
+    if text.startswith(("#", ";")):
+        return "#\n"
+    return _content(line) + "\n"
+
+
+def _structure(lines: list[str], shown: str) -> dict[str, _Section]:
+    """Where each section and option is, from configupdater's blocks (which keep the lines)."""
+    from configupdater import ConfigUpdater, Option, Section
+
+    updater = ConfigUpdater(strict=False)  # configparser already rejected real duplicates
+    try:
+        updater.read_file([_for_configupdater(line) for line in lines], source=shown)
+    except Exception:  # configupdater differs from configparser on odd indentation
+        raise PypircError(
+            f"cannot edit {shown}: its layout is too unusual to change safely",
+            hint="edit the file by hand; pypicreds left it unchanged",
+        ) from None
+    sections: dict[str, _Section] = {}
+    index = 0
+    for block in updater.iter_blocks():
+        if not isinstance(block, Section):
+            index += len(block.lines)
+            continue
+        section = _Section(block.name, index, index + 1, "")
+        index += len(block.lines)
+        for sub in block.iter_blocks():
+            if isinstance(sub, Option):
+                last = max(i for i, line in enumerate(sub.lines) if i == 0 or _is_value_line(line))
+                option = _Option(sub.raw_key.lower(), index, index + last + 1)
+                section.options.setdefault(option.key, option)
+                section.content_end = option.value_end
+                section.indent = sub.lines[0][: len(sub.lines[0]) - len(sub.lines[0].lstrip())]
+            index += len(sub.lines)
+        sections.setdefault(section.name, section)
+    if index != len(lines):
+        raise PypircError(f"cannot edit {shown}: it could not be mapped line by line", hint="edit it by hand")
+    return sections
+
+
+# --------------------------------------------------------------------------- checks
+
+
+def _check_name(name: str) -> None:
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or name in RESERVED_SECTIONS:
+        raise PypircError(
+            "invalid repository name for .pypirc",
+            hint="use letters, digits, '.', '_' and '-'; not distutils, server-login or DEFAULT",
+        )
+
+
+def _check_value(what: str, value: object) -> str:
+    """Defence in depth: a value must stay one line and read back as written."""
+    if (
+        not isinstance(value, str)
+        or not value
+        or value != value.strip()
+        or value.splitlines() != [value]
+        or "\x00" in value
+    ):
+        raise PypircError(
+            f"refusing to write the {what} into .pypirc: it is empty, has surrounding spaces, "
+            "or contains a line break or NUL"
+        )
+    return value
+
+
+def _option_value(doc: _Doc, option: _Option) -> str:
+    """An option's value the way configparser joins it (lines stripped, comments skipped)."""
+    first = _content(doc.lines[option.start])
+    parts = [first[_value_offset(first) :].strip()]
+    parts += [doc.lines[i].strip() for i in range(option.start + 1, option.value_end) if _is_value_line(doc.lines[i])]
+    return "\n".join(parts).strip()
+
+
+def _value_offset(key_line: str) -> int:
+    match = _KEY_PREFIX_RE.match(key_line)
+    return match.end() if match else len(key_line)
+
+
+def _views(parser: RawConfigParser) -> dict[str, dict[str, str]]:
+    """Each section's keys; those equal to [DEFAULT]'s are left out (twine cannot tell them apart)."""
+    defaults = dict(parser.defaults())
+    views = {
+        name: {k: v for k, v in parser.items(name, raw=True) if defaults.get(k) != v} for name in parser.sections()
+    }
+    views["DEFAULT"] = defaults
+    return views
+
+
+def _verify(doc: _Doc, name: str, check) -> RawConfigParser:
+    """Parse the edited text and make sure twine sees only the intended change.
+
+    `check(after_parser)` returns a reason when the change to `name` is not as intended;
+    every other section (and [distutils] apart from index-servers) must be unchanged."""
+    after = _parse(_split(doc.text), doc.shown)
+    before_views, after_views = _views(doc.parser), _views(after)
+    for views in (before_views, after_views):
+        views.pop(name, None)
+        views.get("distutils", {}).pop("index-servers", None)
+        if not views.get("distutils"):
+            views.pop("distutils", None)
+    reason = check(after)
+    if reason is None and before_views != after_views:
+        reason = "other sections would change"
+    if reason is not None:
+        raise PypircError(
+            f"cannot edit {doc.shown} safely: {reason}",
+            hint="its layout (probably unusual indentation) defeats a safe edit; edit it by hand. "
+            "pypicreds left it unchanged",
+        )
+    return after
+
+
+def _save(path: Path, doc: _Doc) -> None:
+    fsutil.atomic_write(path, doc.text.encode("utf-8"))
