@@ -418,7 +418,8 @@ def test_directory_is_refused(tmp_path):
 
 
 def test_unreadable_file_is_refused(tmp_path):
-    """A real permission error: the file is root's 0600, the reader runs as nobody."""
+    """A real permission error: the file is nobody's 0600, the reader is root without its
+    permission-bypassing capabilities (so the venv and src/ stay readable wherever CI clones)."""
     if os.geteuid() != 0 or not shutil.which("setpriv"):
         pytest.fail("this test needs root and setpriv to drop to another user")
     shared = Path(tempfile.mkdtemp(prefix="pypicreds-perm-"))
@@ -427,13 +428,15 @@ def test_unreadable_file_is_refused(tmp_path):
         secret = shared / ".pypirc"
         secret.write_text(f"[pypi]\npassword = {TOKEN}\n")
         os.chmod(secret, 0o600)
+        os.chown(secret, 65534, 65534)
         code = (
             "import sys; from pypicreds import pypirc\n"
             "try: pypirc.read_repositories(sys.argv[1])\n"
             "except pypirc.PypircError as e: print(e.message); sys.exit(3)\n"
         )
         done = subprocess.run(
-            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code, str(secret)],
+            ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", sys.executable, "-c", code,
+             str(secret)],
             capture_output=True,
             text=True,
             timeout=60,
