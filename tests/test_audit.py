@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import configparser
+
 import json
 import os
 import stat
@@ -167,6 +169,19 @@ def test_unlisted_section_gets_listed(env):
     assert finding["repository"] == "internal" and finding["line"] == 6
     fix_twice(env)
     assert path.read_text() == original.replace("    testpypi\n", "    testpypi\n    internal\n")
+
+
+def test_unlisted_builtin_section_without_username_gets_listed(env):
+    """twine forces __token__ for the PyPI and TestPyPI upload URLs, so listing is safe."""
+    path = write_pypirc(env, "[distutils]\nindex-servers =\n    pypi\n\n[testpypi]\n# comment\n")
+    [finding] = by_id(audit(env)[0], "unlisted-section")
+    assert finding["repository"] == "testpypi" and finding["fixable"]
+    fix_twice(env)
+    config = configparser.RawConfigParser()
+    config.read(path)
+    assert config["distutils"]["index-servers"].split() == ["pypi", "testpypi"]
+    assert "# comment" in path.read_text()
+    assert "unlisted-section" not in ids(audit(env)[0])
 
 
 def test_missing_repository_url(env):

@@ -126,6 +126,8 @@ def pypirc_findings(path: Path, index, found_tokens: list[Token]) -> list[Findin
         username = raw.value(name, "username") if raw.parser.has_option(name, "username") else None
         if name not in servers:
             url = entry.url if own_url or name in repositories.BUILTIN_URLS else None
+            if username is None and not own_url and name in repositories.BUILTIN_URLS:
+                username = repositories.DEFAULT_USERNAME  # twine forces __token__ for these URLs anyway
             can_list = url is not None and username
             out.append(Finding(
                 "unlisted-section", WARNING, str(path), entry.section_line,
