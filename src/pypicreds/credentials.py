@@ -1,29 +1,34 @@
 """add / list / show / rotate / remove: plain functions that take values and return data.
 
-Order of writes, chosen so a failure leaves the old state: the store first (the token is
-safe before anything points at it), then .pypirc, then the index. A failure after the store
-write rolls the earlier steps back."""
+Order of writes, chosen so a failure leaves the old state: add and rotate write the store
+first (the token is safe before anything points at it), then .pypirc, then the index; remove
+edits .pypirc first, then the store, then the index. A failure undoes the earlier steps. A
+process killed half way leaves an intent journal, and the next command finishes or undoes
+the change (recovery.py)."""
 
 from __future__ import annotations
 
-import contextlib
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import fsutil, paths, redact, repositories, tokens
+from . import fsutil, paths, recovery, redact, repositories, tokens
 from .errors import PypicredsError, TokenFormatError, UsageError
 from .index import Entry, Index, now_iso
 from .store import STORE_NAMES, TokenKey, TokenStore, open_store
 
 
-@dataclass
 class Outcome:
-    """What a command did: the entry it touched and messages for stderr."""
+    """What a command did: the entry it touched and messages for stderr.
 
-    entry: Entry | None = None
-    notes: list[str] = field(default_factory=list)
-    store: str | None = None
+    (A plain class: `add` is on the fast path, and importing dataclasses costs more than this.)"""
+
+    def __init__(self, entry: Entry | None = None, notes: list[str] | None = None, store: str | None = None) -> None:
+        self.entry = entry
+        self.notes = list(notes or [])
+        self.store = store
+
+    def __repr__(self) -> str:
+        return f"Outcome(entry={self.entry!r}, store={self.store!r}, notes={self.notes!r})"
 
 
 def choose_store(explicit: str | None) -> tuple[TokenStore, str | None]:
@@ -107,6 +112,7 @@ def add(
     # twine sees one password per URL: a project token is handed over by pypicreds itself
     pypirc_file = paths.pypirc_path(pypirc) if write_pypirc and project is None else None
     with fsutil.locked(paths.lock_path()):
+        recovery.recover()
         index = Index.load()
         if index.find(repo.name, project) is not None:
             option = f" --project {project}" if project else ""
@@ -129,7 +135,14 @@ def add(
             pypirc=str(pypirc_file) if pypirc_file else None,
             token_info=facts,
         )
-        chosen.set(entry.key, token)
+        pypirc_url = None if repo.builtin else repo.url
+        journal = recovery.begin("add", entry, pypirc=pypirc_file, pypirc_url=pypirc_url)
+        snapshot = _StoreSnapshot(chosen)
+        try:
+            chosen.set(entry.key, token)
+        except BaseException:
+            journal.finish()  # the store refused: nothing changed
+            raise
         try:
             if pypirc_file:
                 from . import pypirc as pypirc_edit
@@ -138,27 +151,74 @@ def add(
                     pypirc_file,
                     name=repo.name,
                     username=repo.username,
-                    url=None if repo.builtin else repo.url,
+                    url=pypirc_url,
                     password=token if plaintext else None,
                 )
+                journal.update(
+                    phase="pypirc", record=entry.pypirc_record, pypirc_after=recovery.digest(pypirc_file)
+                )
             index.add(entry)
-            try:
-                index.save()
-            except BaseException:
-                if pypirc_file:
-                    pypirc_edit.remove_repository(pypirc_file, repo.name, entry.pypirc_record)
-                raise
+            index.save()
         except BaseException:
-            with contextlib.suppress(PypicredsError):
-                chosen.delete(entry.key)
+            _undo_add(journal, chosen, snapshot, entry, pypirc_file)
             raise
+        journal.finish()
         outcome.entry = entry
+        outcome.notes[:0] = recovery.take_notes()
         outcome.notes.append(f"stored the token for {entry.label} in the {chosen.describe()}")
         if pypirc_file:
             where = "with the token as a plaintext password" if plaintext else "with no password"
             outcome.notes.append(f"wrote [{repo.name}] to {pypirc_file} {where}")
         outcome.notes.extend(token_notes)
         return outcome
+
+
+class _StoreSnapshot:
+    """The file store's files before a change, put back byte for byte if the change fails:
+    a vault write re-encrypts every entry with fresh nonces, so deleting the new token again
+    would leave a different (if equivalent) file. Other stores undo with their own calls."""
+
+    def __init__(self, store: TokenStore) -> None:
+        self.files: dict[Path, bytes | None] = {}
+        if store.name == "file":
+            for path in (store.vault_path, store.keyfile_path):
+                try:
+                    self.files[path] = path.read_bytes()
+                except FileNotFoundError:
+                    self.files[path] = None
+                except OSError as e:
+                    raise PypicredsError(f"cannot read {path}: {e.strerror}") from e
+
+    def restore(self) -> bool:
+        """Put the files back; False when this store has none (undo through the store)."""
+        for path, data in self.files.items():
+            if data is None:
+                try:
+                    os.unlink(path)
+                except FileNotFoundError:
+                    pass
+                except OSError as e:
+                    raise PypicredsError(f"cannot delete {path}: {e.strerror}") from e
+            else:
+                fsutil.atomic_write(path, data)
+        return bool(self.files)
+
+
+def _undo_add(journal: recovery.Journal, store: TokenStore, snapshot: _StoreSnapshot, entry: Entry,
+              pypirc_file: Path | None) -> None:
+    """Put back the state before a failed add. If a step of the undo fails too, the journal
+    stays and the next command finishes the undo."""
+    try:
+        journal.update(phase="rollback")
+        if entry.pypirc_record is not None and recovery.digest(pypirc_file) == journal.data.get("pypirc_after"):
+            from . import pypirc as pypirc_edit
+
+            pypirc_edit.remove_repository(pypirc_file, entry.name, entry.pypirc_record)
+        if not snapshot.restore():
+            store.delete(entry.key)
+    except (PypicredsError, OSError):
+        return
+    journal.finish()
 
 
 def validate_project(project: str) -> str:
@@ -180,29 +240,31 @@ def inspect(name: str | None, project: str | None = None, token: str | None = No
 
 
 def list_entries() -> list[Entry]:
+    recovery.recover_if_needed()
     return Index.load().entries
 
 
 def show(name: str, project: str | None = None) -> Entry:
+    recovery.recover_if_needed()
     return Index.load().get(name, project)
 
 
 def reveal(name: str, project: str | None = None) -> str:
+    recovery.recover_if_needed()
     return reveal_entry(Index.load().get(name, project))
 
 
 def reveal_entry(entry: Entry) -> str:
-    token = open_store(entry.store).get(entry.key)
-    if token is None:
-        raise PypicredsError(
-            f"the {entry.store} store has no token for {entry.label}, though the index lists it",
-            hint=f"store it again with `pypicreds rotate {entry.name}`",
-        )
-    return redact.remember(token)
+    if recovery.recover_if_needed():  # the repair may have changed this entry
+        entry = Index.load().get(entry.name, entry.project)
+    from .retrieve import reveal_entry as from_store
+
+    return from_store(entry)
 
 
 def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
     with fsutil.locked(paths.lock_path()):
+        recovery.recover()
         index = Index.load()
         entry = index.get(name, project)
         token = redact.remember(
@@ -215,17 +277,34 @@ def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
             )
         facts, token_notes = read_token_facts(token, entry.url, entry.project)
         store = open_store(entry.store)
-        store.set(entry.key, token)  # if this fails the old token stays
-        if entry.plaintext and entry.pypirc:
-            from . import pypirc as pypirc_edit
+        new = Entry(**entry.to_dict())
+        new.fingerprint, new.masked, new.rotated, new.token_info = (
+            tokens.fingerprint(token), tokens.mask(token), now_iso(), facts
+        )
+        journal = recovery.begin("rotate", new, old=entry)
+        old_token = store.get(entry.key)  # to put back if a later step fails
+        snapshot = _StoreSnapshot(store)
+        try:
+            store.set(entry.key, token)
+        except BaseException:
+            journal.finish()  # the store refused: the old token stays
+            raise
+        pypirc_target = Path(entry.pypirc) if entry.plaintext and entry.pypirc else None
+        pypirc_changed = False
+        try:
+            if pypirc_target:
+                from . import pypirc as pypirc_edit
 
-            pypirc_edit.set_password(Path(entry.pypirc), entry.name, token)
-        entry.fingerprint = tokens.fingerprint(token)
-        entry.masked = tokens.mask(token)
-        entry.rotated = now_iso()
-        entry.token_info = facts
-        index.save()
-        outcome = Outcome(entry=entry, store=entry.store)
+                pypirc_edit.set_password(pypirc_target, entry.name, token)
+                pypirc_changed = True
+            for field_name in ("fingerprint", "masked", "rotated", "token_info"):
+                setattr(entry, field_name, getattr(new, field_name))
+            index.save()
+        except BaseException:
+            _undo_rotate(journal, store, snapshot, entry, old_token, pypirc_target if pypirc_changed else None)
+            raise
+        journal.finish()
+        outcome = Outcome(entry=entry, store=entry.store, notes=recovery.take_notes())
         outcome.notes.append(f"rotated the token for {entry.label} in the {store.describe()}")
         outcome.notes.extend(token_notes)
         page = repositories.token_host(entry.url)
@@ -238,22 +317,73 @@ def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
         return outcome
 
 
-def remove(*, name: str, project: str | None = None, keep_pypirc: bool = False,
-           pypirc: Path | None = None) -> Outcome:
-    with fsutil.locked(paths.lock_path()):
-        index = Index.load()
-        entry = index.get(name, project)
-        outcome = Outcome(entry=entry, store=entry.store)
-        found = open_store(entry.store).delete(entry.key)
-        if not found:
-            outcome.notes.append(f"the {entry.store} store held no token for {entry.label}")
-        target = paths.pypirc_path(pypirc) if pypirc else (Path(entry.pypirc) if entry.pypirc else None)
-        if target and not keep_pypirc:
+def _undo_rotate(journal, store: TokenStore, snapshot: _StoreSnapshot, entry: Entry, old_token: str | None,
+                 pypirc_target: Path | None) -> None:
+    """Put the old token back after a failed rotate. If that fails too, the journal stays and
+    the next command finishes the rotate instead (the store holds the new token)."""
+    try:
+        if pypirc_target is not None and old_token is not None:
             from . import pypirc as pypirc_edit
 
-            if pypirc_edit.remove_repository(target, entry.name, entry.pypirc_record):
-                outcome.notes.append(f"removed [{entry.name}] from {target}")
-        index.remove(entry)
-        index.save()
-        outcome.notes.insert(0, f"removed the token for {entry.label}")
+            pypirc_edit.set_password(pypirc_target, entry.name, old_token)
+        if snapshot.restore():
+            pass
+        elif old_token is None:
+            store.delete(entry.key)
+        else:
+            store.set(entry.key, old_token)
+    except (PypicredsError, OSError):
+        return
+    journal.finish()
+
+
+def remove(*, name: str, project: str | None = None, keep_pypirc: bool = False,
+           pypirc: Path | None = None) -> Outcome:
+    """Store first (the step most likely to refuse: a locked keyring, a damaged vault), then
+    .pypirc, then the index. If .pypirc refuses, the token is put back in the store."""
+    with fsutil.locked(paths.lock_path()):
+        recovery.recover()
+        index = Index.load()
+        entry = index.get(name, project)
+        outcome = Outcome(entry=entry, store=entry.store, notes=recovery.take_notes())
+        target = paths.pypirc_path(pypirc) if pypirc else (Path(entry.pypirc) if entry.pypirc else None)
+        if keep_pypirc:
+            target = None
+        store = open_store(entry.store)
+        snapshot = _StoreSnapshot(store)
+        old_token = None if snapshot.files else store.get(entry.key)  # to put back if .pypirc refuses
+        journal = recovery.begin("remove", entry, pypirc=target)
+        try:
+            found = store.delete(entry.key)
+        except BaseException:
+            journal.finish()  # the store refused: nothing changed
+            raise
+        details = [] if found else [f"the {entry.store} store held no token for {entry.label}"]
+        pypirc_changed = False
+        try:
+            if target:
+                from . import pypirc as pypirc_edit
+
+                pypirc_changed = pypirc_edit.remove_repository(target, entry.name, entry.pypirc_record)
+                if pypirc_changed:
+                    details.append(f"removed [{entry.name}] from {target}")
+            index.remove(entry)
+            index.save()
+        except BaseException:
+            if not pypirc_changed:
+                _undo_remove(journal, store, snapshot, entry, old_token)
+            raise  # else the journal stays: the next command finishes the removal
+        journal.finish()
+        outcome.notes += [f"removed the token for {entry.label}", *details]
         return outcome
+
+
+def _undo_remove(journal, store: TokenStore, snapshot: _StoreSnapshot, entry: Entry, old_token: str | None) -> None:
+    """Put the token back after .pypirc refused. If that fails too, the journal stays and the
+    next command finishes the removal instead."""
+    try:
+        if not snapshot.restore() and old_token is not None:
+            store.set(entry.key, old_token)
+    except (PypicredsError, OSError):
+        return
+    journal.finish()

@@ -110,3 +110,35 @@ def locked(lock_file: Path) -> Iterator[None]:
     finally:
         _held.pop(key, None)
         os.close(fd)  # closing releases the lock
+
+
+@contextlib.contextmanager
+def try_locked(lock_file: Path) -> Iterator[bool]:
+    """Like `locked`, but never waits: yields False (holding nothing) when another process
+    has the lock. For reads that would tidy up only if no one else is at work."""
+    import fcntl
+
+    key = os.path.abspath(lock_file)
+    if _held.get(key):
+        with locked(lock_file):
+            yield True
+        return
+    try:
+        ensure_private_dir(lock_file.parent)
+        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+    except (OSError, PypicredsError):
+        yield False
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            yield False
+            return
+        _held[key] = 1
+        try:
+            yield True
+        finally:
+            _held.pop(key, None)
+    finally:
+        os.close(fd)

@@ -1,0 +1,252 @@
+"""Start-up benchmark: pypicreds' commands against what they cannot be faster than.
+
+Run by hand (not collected by pytest; these machines are shared and noisy):
+
+    .venv/bin/python tests/bench/bench.py [--rounds 30] [--upload-rounds 15] [--slack 2.0] [--only env-file]
+
+Each row times whole processes, alternating A and B round after round (so drifting machine
+load hits both alike), and prints both medians and A/B. Exit status 1 when any ratio is over
+its budget (times --slack). Everything runs in a temporary HOME: a key-file vault, a real
+gnome-keyring on a private D-Bus bus, a real pypiserver on 127.0.0.1; all stopped by PID.
+
+PYTHONDONTWRITEBYTECODE=1 (set on this machine) would make every run compile pypicreds from
+source; the bench byte-compiles src/ once and runs everything without that variable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import compileall
+import contextlib
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+TESTS = Path(__file__).resolve().parents[1]
+ROOT = TESTS.parent
+sys.path.insert(0, str(TESTS))
+
+from macaroon_mint import mint  # noqa: E402
+from realparts import VENV_BIN, PyPIServer, SecretService, make_wheel  # noqa: E402
+
+PYTHON = str(VENV_BIN / "python")
+PYPICREDS = str(VENV_BIN / "pypicreds")
+LOCAL_URL = "http://127.0.0.1:9/bench/legacy/"  # env/list/add never contact it
+TESTPYPI_URL = "https://test.pypi.org/legacy/"
+
+
+@dataclass
+class Row:
+    key: str
+    command: str
+    baseline: str
+    budget: float
+    a: list[float]
+    b: list[float]
+
+    @property
+    def ratio(self) -> float:
+        return statistics.median(self.a) / statistics.median(self.b)
+
+
+def token(location: str = "127.0.0.1") -> str:
+    return mint([], location=location, identifier=str(uuid.uuid4()))
+
+
+def base_env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("PYPICREDS_", "TWINE_", "XDG_", "DBUS_", "PYTHON_KEYRING"))}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    env.update(
+        HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"),
+        XDG_CACHE_HOME=str(home / ".cache"), PYPICREDS_HOME=str(home / ".config/pypicreds"),
+        PYTHON_KEYRING_BACKEND="keyring.backends.fail.Keyring", NO_COLOR="1", LANG="C.UTF-8",
+        PATH=f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '/usr/bin:/bin')}",
+    )
+    env.pop("TERM", None)
+    home.mkdir(parents=True, exist_ok=True)
+    return env
+
+
+def run(argv: list[str], env: dict, stdin: bytes | None = None, check: bool = True) -> float:
+    """Wall time of one whole process."""
+    began = time.perf_counter()
+    done = subprocess.run(argv, env=env, input=stdin if stdin is not None else b"",
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - began
+    if check and done.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(argv)} failed: {done.stderr.decode(errors='replace')}")
+    return elapsed
+
+
+def alternate(rounds: int, a, b, before_a=None, before_b=None) -> tuple[list[float], list[float]]:
+    """Time a() and b() alternately; before_* (untimed) resets state. One warm-up of each."""
+    times_a, times_b = [], []
+    for i in range(rounds + 1):
+        for fn, before, times in ((a, before_a, times_a), (b, before_b, times_b)):
+            if before:
+                before()
+            elapsed = fn()
+            if i:  # round 0 warms caches (and writes any missing .pyc)
+                times.append(elapsed)
+    return times_a, times_b
+
+
+def add(env: dict, name: str, secret: str, *extra: str) -> None:
+    run([PYPICREDS, "add", name, "--token-stdin", *extra], env, secret.encode())
+
+
+# --- rows ----------------------------------------------------------------------------------------
+
+
+def row_env_file(tmp: Path, rounds: int) -> Row:
+    env = {**base_env(tmp / "env-file"), "PYPICREDS_STORE": "file"}
+    add(env, "testpypi", token("test.pypi.org"))
+    a, b = alternate(rounds, lambda: run([PYPICREDS, "env", "testpypi"], env),
+                     lambda: run([PYTHON, "-c", "pass"], env))
+    return Row("env-file", "pypicreds env testpypi (file store, key-file vault)", "python -c pass", 3.0, a, b)
+
+
+def row_env_keyring(tmp: Path, rounds: int, service: SecretService) -> Row:
+    env = {**base_env(tmp / "env-keyring"), **service.env, "PYPICREDS_STORE": "keyring"}
+    add(env, "testpypi", token("test.pypi.org"))
+    script = f"import keyring; assert keyring.get_password({TESTPYPI_URL!r}, '__token__')"
+    a, b = alternate(rounds, lambda: run([PYPICREDS, "env", "testpypi"], env),
+                     lambda: run([PYTHON, "-c", script], env))
+    return Row("env-keyring", "pypicreds env testpypi (keyring store)",
+               f"keyring.get_password, PYTHON_KEYRING_BACKEND={service.env['PYTHON_KEYRING_BACKEND']}", 1.1, a, b)
+
+
+def row_list(tmp: Path, rounds: int) -> Row:
+    env = {**base_env(tmp / "list"), "PYPICREDS_STORE": "file"}
+    for i in range(100):
+        add(env, f"repo{i:03d}", token(), "--url", f"http://127.0.0.1:9/r{i}/")
+    a, b = alternate(rounds, lambda: run([PYPICREDS, "list"], env), lambda: run([PYTHON, "-c", "pass"], env))
+    return Row("list", "pypicreds list (100 repositories)", "python -c pass", 3.0, a, b)
+
+
+CONFIGUPDATER_SCRIPT = """
+import sys
+from configupdater import ConfigUpdater
+updater = ConfigUpdater()
+updater.read(sys.argv[1])
+updater.add_section("bench-new")
+updater["bench-new"]["repository"] = sys.argv[2]
+updater["bench-new"]["username"] = "__token__"
+updater["distutils"]["index-servers"].append("bench-new")
+updater.update_file()
+"""
+
+
+def big_pypirc(sections: int) -> str:
+    names = [f"index{i:04d}" for i in range(sections)]
+    lines = ["# a large hand-kept file", "[distutils]", "index-servers ="] + [f"    {n}" for n in names] + [""]
+    for n in names:
+        lines += [f"[{n}]", f"repository = https://{n}.example.invalid/legacy/", "username = someone", ""]
+    return "\n".join(lines)
+
+
+def row_add_big(tmp: Path, rounds: int) -> Row:
+    """A: `pypicreds add` with the file store (key-file vault: the cheapest store, so the
+    .pypirc edit dominates, as in the baseline). The .pypirc, index and vault are reset
+    before every run, outside the timing."""
+    home = tmp / "add-big"
+    env = {**base_env(home), "PYPICREDS_STORE": "file"}
+    pypirc = home / ".pypirc"
+    original = big_pypirc(1000)
+    add(env, "seed", token(), "--url", LOCAL_URL, "--no-pypirc")  # the vault and key file exist
+    pc_home = Path(env["PYPICREDS_HOME"])
+    saved = {p: p.read_bytes() for p in (pc_home / "index.json", pc_home / "vault.json")}
+    stdin = token().encode()
+
+    def reset() -> None:
+        pypirc.write_text(original)
+        pypirc.chmod(0o600)
+        for path, data in saved.items():
+            path.write_bytes(data)
+
+    a, b = alternate(
+        rounds,
+        lambda: run([PYPICREDS, "add", "bench-new", "--url", LOCAL_URL, "--token-stdin"], env, stdin),
+        lambda: run([PYTHON, "-c", CONFIGUPDATER_SCRIPT, str(pypirc), LOCAL_URL], env),
+        before_a=reset, before_b=reset,
+    )
+    return Row("add-big", "pypicreds add (.pypirc of 1,000 sections; file store)",
+               "configupdater read + add section + write", 1.5, a, b)
+
+
+def row_upload(tmp: Path, rounds: int) -> Row:
+    secret = token()
+    home = tmp / "upload"
+    env = {**base_env(home), "PYPICREDS_STORE": "file"}
+    dist = home / "dist"
+    dist.mkdir(parents=True)
+    wheels = iter([make_wheel(dist, "bench-upload", f"1.{i}") for i in range(2 * (rounds + 1))])
+    with PyPIServer(tmp / "pypiserver", {"__token__": secret}) as server:
+        add(env, "local", secret, "--url", server.url)
+        twine_env = {**env, "TWINE_USERNAME": "__token__", "TWINE_PASSWORD": secret,
+                     "TWINE_REPOSITORY_URL": server.url}
+        flags = ["--no-color", "--disable-progress-bar"]
+        a, b = alternate(
+            rounds,
+            lambda: run([PYPICREDS, "upload", "local", "--skip-check", str(next(wheels)), "--", *flags], env),
+            lambda: run([PYTHON, "-m", "twine", "--no-color", "upload", "--non-interactive",
+                         "--disable-progress-bar", str(next(wheels))], twine_env),
+        )
+    return Row("upload", "pypicreds upload --skip-check (one wheel, local pypiserver)",
+               "python -m twine upload (same wheel kind, same credentials via TWINE_*)", 1.15, a, b)
+
+
+# --- main ----------------------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rounds", type=int, default=30, help="timed runs of each A and B per row (default 30)")
+    parser.add_argument("--upload-rounds", type=int, default=15, help="rounds for the upload row (default 15)")
+    parser.add_argument("--slack", type=float, default=1.0, help="multiply every budget (e.g. 2.0 in CI)")
+    parser.add_argument("--only", action="append", help="run only these rows: env-file env-keyring list add-big upload")
+    args = parser.parse_args(argv)
+
+    compileall.compile_dir(str(ROOT / "src"), quiet=1)
+    print("bench: byte-compiled src/ and running without PYTHONDONTWRITEBYTECODE", file=sys.stderr)
+    wanted = set(args.only or ["env-file", "env-keyring", "list", "add-big", "upload"])
+    tmp = Path(tempfile.mkdtemp(prefix="pypicreds-bench-"))
+    rows: list[Row] = []
+    try:
+        with contextlib.ExitStack() as stack:
+            if "env-file" in wanted:
+                rows.append(row_env_file(tmp, args.rounds))
+            if "env-keyring" in wanted:
+                service = stack.enter_context(SecretService(tmp / "secret-service"))
+                rows.append(row_env_keyring(tmp, args.rounds, service))
+            if "list" in wanted:
+                rows.append(row_list(tmp, args.rounds))
+            if "add-big" in wanted:
+                rows.append(row_add_big(tmp, args.rounds))
+            if "upload" in wanted:
+                rows.append(row_upload(tmp, args.upload_rounds))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    print(f"{'command (A)':<58} {'baseline (B)':<44} {'A ms':>7} {'B ms':>7} {'A/B':>6} {'budget':>7}  result")
+    missed = 0
+    for row in rows:
+        budget = row.budget * args.slack
+        ok = row.ratio <= budget
+        missed += not ok
+        print(f"{row.command:<58} {row.baseline[:44]:<44} {statistics.median(row.a) * 1000:7.1f} "
+              f"{statistics.median(row.b) * 1000:7.1f} {row.ratio:6.2f} {budget:7.2f}  {'ok' if ok else 'MISSED'}")
+    print(f"medians of {args.rounds} alternating rounds ({args.upload_rounds} for upload); slack {args.slack:g}")
+    return 1 if missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

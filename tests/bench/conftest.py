@@ -1,0 +1,3 @@
+"""The benchmark is run by hand (python tests/bench/bench.py), never collected as tests."""
+
+collect_ignore = ["bench.py"]
