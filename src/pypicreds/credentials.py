@@ -255,8 +255,6 @@ def reveal(name: str, project: str | None = None) -> str:
 
 
 def reveal_entry(entry: Entry) -> str:
-    if recovery.recover_if_needed():  # the repair may have changed this entry
-        entry = Index.load().get(entry.name, entry.project)
     from .retrieve import reveal_entry as from_store
 
     return from_store(entry)

@@ -49,5 +49,17 @@ def keyfile_path() -> Path:
     return home_dir() / "vault.key"
 
 
+def journal_path() -> Path:
+    return home_dir() / "journal.json"
+
+
+def interrupted() -> bool:
+    """Whether a killed pypicreds left a half-done change (one stat; see recovery.py)."""
+    try:
+        return os.path.exists(journal_path())
+    except PypicredsError:
+        return False
+
+
 def lock_path() -> Path:
     return home_dir() / ".lock"

@@ -36,7 +36,7 @@ _notes: list[str] = []  # repairs not yet shown to the user
 
 
 def journal_path() -> Path:
-    return paths.home_dir() / "journal.json"
+    return paths.journal_path()
 
 
 def take_notes() -> list[str]:

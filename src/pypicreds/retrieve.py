@@ -3,13 +3,24 @@
 
 from __future__ import annotations
 
-from . import redact
+from . import paths, redact
 from .errors import PypicredsError
-from .index import Entry
+from .index import Entry, Index
 from .store import open_store
 
 
+def repair_if_needed() -> bool:
+    """Finish what a killed pypicreds left half done, if anything (costs one stat otherwise)."""
+    if not paths.interrupted():
+        return False
+    from .recovery import recover_if_needed
+
+    return recover_if_needed()
+
+
 def reveal_entry(entry: Entry) -> str:
+    if repair_if_needed():  # the repair may have changed this entry
+        entry = Index.load().get(entry.name, entry.project)
     token = open_store(entry.store).get(entry.key)
     if token is None:
         option = f" --project {entry.project}" if entry.project else ""

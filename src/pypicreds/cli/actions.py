@@ -46,8 +46,10 @@ def env(name: str | None, shell: str | None, unset: bool, project: str | None, t
 
 def list_(json_: bool) -> None:
     from ..index import Index
+    from ..retrieve import repair_if_needed
     from . import render
 
+    repair_if_needed()
     entries = Index.load().entries
     if json_:
         output.as_json([render.entry_json(e) for e in entries])

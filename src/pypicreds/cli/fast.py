@@ -92,6 +92,7 @@ def run(args: list[str]) -> int | None:
             name = params.pop("name")
             actions.add(name, **params)
     except PypicredsError as e:
+        output.repairs()
         output.error(e)
         return int(e.exit_code)
     except KeyboardInterrupt:
@@ -106,4 +107,5 @@ def run(args: list[str]) -> int | None:
 
         report_unexpected()
         return 1
+    output.repairs()
     return 0

@@ -20,7 +20,7 @@ QUIET = False  # --quiet: no informational notes on stderr (warnings and errors 
 
 
 def note(text: str) -> None:
-    if QUIET and not text.startswith("warning"):
+    if QUIET and not text.startswith(("warning", "repaired")):
         return
     sys.stderr.write(f"pypicreds: {text}\n")
 
@@ -45,3 +45,11 @@ def one_line(text: str) -> str:
     if text.isprintable():
         return text
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
+def repairs() -> None:
+    """Print what recovery repaired in this process (also after a command that then failed)."""
+    recovery = sys.modules.get("pypicreds.recovery")  # loaded only when there was work to do
+    if recovery is not None:
+        for line in recovery.take_notes():
+            note(line)

@@ -26,6 +26,7 @@ def run(argv: list[str] | None = None) -> int:
     try:
         result = command.main(args=args, prog_name="pypicreds", standalone_mode=False, obj=obj)
     except PypicredsError as e:
+        output.repairs()
         output.error(e)
         return int(e.exit_code)
     except typer.Exit as e:
@@ -44,6 +45,7 @@ def run(argv: list[str] | None = None) -> int:
             return e.exit_code
         report_unexpected()
         return ExitCode.ERROR
+    output.repairs()
     return result if isinstance(result, int) else ExitCode.OK
 
 

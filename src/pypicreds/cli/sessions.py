@@ -53,7 +53,11 @@ def exec_(
     Example: pypicreds exec testpypi -- twine upload dist/*
     """
     from .. import session
+    from ..retrieve import repair_if_needed
+    from . import output
 
+    if repair_if_needed():
+        output.repairs()  # exec replaces this process: say it now
     after = (ctx.obj or {}).get("after_separator")
     command = list(after if after is not None else command or [])
     if command[:1] == ["--"]:  # after NAME, click hands the separator on with the command
