@@ -43,6 +43,14 @@ def env(cli_env):
         ["list", "--json"],
         ["-q", "env", "testpypi"],
         ["--quiet", "list"],
+        ["exec", "testpypi", "--", "sh", "-c", 'echo "$TWINE_USERNAME $TWINE_REPOSITORY_URL"; exit 3'],
+        ["exec", "testpypi", "--ttl", "5m", "--", "sh", "-c", 'test "$TWINE_PASSWORD" != ""'],
+        ["exec", "testpypi", "--", "no-such-command-here"],
+        ["exec", "nope", "--", "true"],
+        ["upload", "testpypi"],
+        ["upload", "testpypi", "missing.whl", "other.tar.gz", "--skip-check"],
+        ["upload", "testpypi", "x.whl", "--", "--repository-u", "http://elsewhere/"],
+        ["upload", "testpypi", "--ttl", "never", "x.whl"],
     ],
 )
 def test_fast_and_typer_paths_agree(env, args):
@@ -85,6 +93,7 @@ def test_add_fast_and_typer_paths_agree(cli_env, tmp_path, args):
         [], ["--help"], ["env", "--help"], ["env", "-h"], ["env", "a", "b"], ["env", "--shell"],
         ["env", "a", "--shell", "--unset"], ["env", "a", "--bogus"], ["list", "x"], ["list", "--json=1"],
         ["add"], ["add", "x", "--", "y"], ["show", "x"], ["env", "a", "--shell", "sh", "--shell", "fish"],
+        ["exec", "a", "true"], ["exec", "--", "true"], ["upload"], ["upload", "a", "--bogus"],
     ],
 )
 def test_unusual_argv_goes_to_typer(args):
@@ -95,6 +104,11 @@ def test_parse_maps_options():
     assert fast.parse(["env", "pypi", "--shell=fish", "--project", "foo", "--ttl", "2h"]) == (
         "env", {"name": "pypi", "shell": "fish", "project": "foo", "ttl": "2h", "unset": False})
     assert fast.parse(["list"]) == ("list", {"json_": False})
+    assert fast.parse(["upload", "pypi", "a.whl", "b.tar.gz", "--skip-check", "--", "--verbose"]) == (
+        "upload", {"name": "pypi", "files": ["a.whl", "b.tar.gz"], "skip_check": True, "project": None,
+                   "ttl": None, "twine_options": ["--verbose"]})
+    assert fast.parse(["exec", "pypi", "--ttl", "5m", "--", "twine", "--", "x"]) == (
+        "exec", {"name": "pypi", "project": None, "ttl": "5m", "command": ["twine", "--", "x"]})
 
 
 def test_quiet_silences_notes_but_not_errors(env):

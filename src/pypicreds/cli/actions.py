@@ -1,4 +1,5 @@
-"""The bodies of the commands that run in every shell (env, list, add), free of Typer.
+"""The bodies of the commands that run in every shell and script (env, list, add, exec,
+upload), free of Typer.
 
 cli/app.py and cli/sessions.py declare these commands for Typer (help, completion, parsing of
 anything unusual); cli/fast.py calls the same bodies directly for the common invocations."""
@@ -42,6 +43,23 @@ def env(name: str | None, shell: str | None, unset: bool, project: str | None, t
         return
     clear = _EVALUATE.get(syntax, "eval $(pypicreds env {args})").format(args="--unset")
     output.note(f"while TWINE_REPOSITORY_URL is set, twine ignores -r; clear the variables with `{clear}`")
+
+
+def exec_(name: str, command: list[str], project: str | None, ttl: str | None) -> None:
+    from .. import session
+    from ..retrieve import repair_if_needed
+
+    if repair_if_needed():
+        output.repairs()  # exec replaces this process: say it now
+    session.exec_command(name, command, project, ttl_seconds(ttl))
+
+
+def upload(name: str, files: list[str], skip_check: bool, project: str | None, ttl: str | None,
+           twine_options: list[str]) -> int:
+    from .. import upload as uploading
+
+    return uploading.upload(name, files, skip_check=skip_check, twine_options=twine_options,
+                            project=project, ttl=ttl_seconds(ttl))
 
 
 def list_(json_: bool) -> None:

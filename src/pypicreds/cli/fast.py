@@ -2,8 +2,9 @@
 
 `eval $(pypicreds env testpypi)` runs again and again, so its start-up is the product's speed;
 Typer alone costs several times a bare interpreter's start. For the common, well-formed
-invocations of env, list and add, this parses argv itself and calls the same bodies as the
-Typer commands (cli/actions.py). Anything else — help, completion, an unknown or malformed
+invocations of env, list, add, exec and upload, this parses argv itself and calls the same bodies as the
+Typer commands (cli/actions.py); exec and upload too, since Typer's start-up would otherwise be
+most of their cost over twine's. Anything else — help, completion, an unknown or malformed
 option, a mistake — returns None and goes to Typer, which parses and reports it. A test runs
 both paths side by side on the same argv (tests/test_fastpath.py).
 """
@@ -13,8 +14,13 @@ from __future__ import annotations
 from collections import namedtuple
 
 # positional: parameter names in order; required: how many must be given;
-# values: --option VALUE -> parameter; flags: --flag -> parameter
-Grammar = namedtuple("Grammar", "positional required values flags")
+# values: --option VALUE -> parameter; flags: --flag -> parameter;
+# more: the parameter that takes further positional words (upload's FILES);
+# rest: the parameter that takes everything after `--` (None: a `--` goes to Typer);
+# rest_required: without `--`, Typer decides (exec's command may follow NAME directly)
+Grammar = namedtuple(
+    "Grammar", "positional required values flags more rest rest_required", defaults=(None, None, False)
+)
 
 GRAMMARS = {
     "env": Grammar(
@@ -29,6 +35,14 @@ GRAMMARS = {
                 "--project": "project"},
         flags={"--plaintext": "plaintext", "--no-pypirc": "no_pypirc", "--token-stdin": "token_stdin"},
     ),
+    "exec": Grammar(
+        ("name",), 1, values={"--project": "project", "--ttl": "ttl"}, flags={},
+        rest="command", rest_required=True,
+    ),
+    "upload": Grammar(
+        ("name",), 1, values={"--project": "project", "--ttl": "ttl"}, flags={"--skip-check": "skip_check"},
+        more="files", rest="twine_options",
+    ),
 }
 
 
@@ -39,11 +53,18 @@ def parse(args: list[str]) -> tuple[str, dict] | None:
     grammar = GRAMMARS[args[0]]
     params: dict = {name: False for name in grammar.flags.values()}
     params.update({name: None for name in (*grammar.values.values(), *grammar.positional)})
+    if grammar.more:
+        params[grammar.more] = []
+    if grammar.rest:
+        params[grammar.rest] = []
     positional: list[str] = []
     seen: set[str] = set()
     i = 1
     while i < len(args):
         word = args[i]
+        if word == "--" and grammar.rest:
+            params[grammar.rest] = args[i + 1 :]
+            break
         option, has_value, inline = word.partition("=") if word.startswith("--") else (word, "", "")
         if option in grammar.flags and not has_value and option not in seen:
             params[grammar.flags[option]] = True
@@ -58,8 +79,12 @@ def parse(args: list[str]) -> tuple[str, dict] | None:
             if value.startswith("-") or not value:
                 return None  # odd enough for Typer to judge
             params[grammar.values[option]] = value
-        elif word.startswith("-") or len(positional) == len(grammar.positional):
-            return None  # help, an unknown option, "--", too many arguments
+        elif word.startswith("-"):
+            return None  # help, an unknown option, a "--" Typer should judge
+        elif len(positional) == len(grammar.positional):
+            if not grammar.more:
+                return None  # too many arguments
+            params[grammar.more].append(word)
         else:
             positional.append(word)
             i += 1
@@ -67,6 +92,8 @@ def parse(args: list[str]) -> tuple[str, dict] | None:
         seen.add(option)
         i += 1
     if len(positional) < grammar.required:
+        return None
+    if grammar.rest_required and "--" not in args:
         return None
     params.update(zip(grammar.positional, positional))
     return args[0], params
@@ -88,6 +115,13 @@ def run(args: list[str]) -> int | None:
             actions.env(params["name"], params["shell"], params["unset"], params["project"], params["ttl"])
         elif command == "list":
             actions.list_(params["json_"])
+        elif command == "exec":
+            actions.exec_(params["name"], params["command"], params["project"], params["ttl"])
+        elif command == "upload":
+            code = actions.upload(params["name"], params["files"], params["skip_check"], params["project"],
+                                  params["ttl"], params["twine_options"])
+            output.repairs()
+            return code
         else:
             name = params.pop("name")
             actions.add(name, **params)

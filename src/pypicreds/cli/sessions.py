@@ -52,17 +52,11 @@ def exec_(
 
     Example: pypicreds exec testpypi -- twine upload dist/*
     """
-    from .. import session
-    from ..retrieve import repair_if_needed
-    from . import output
-
-    if repair_if_needed():
-        output.repairs()  # exec replaces this process: say it now
     after = (ctx.obj or {}).get("after_separator")
     command = list(after if after is not None else command or [])
     if command[:1] == ["--"]:  # after NAME, click hands the separator on with the command
         command = command[1:]
-    session.exec_command(name, command, project, actions.ttl_seconds(ttl))
+    actions.exec_(name, command, project, ttl)
 
 
 @app.command()
@@ -80,8 +74,5 @@ def upload(
     the repository's default) and checked against them before anything is sent.
     Options for twine go after --. Example: pypicreds upload testpypi -- --skip-existing
     """
-    from .. import upload as uploading
-
     twine_options = (ctx.obj or {}).get("after_separator") or []
-    raise typer.Exit(uploading.upload(name, files or [], skip_check=skip_check, twine_options=twine_options,
-                                      project=project, ttl=actions.ttl_seconds(ttl)))
+    raise typer.Exit(actions.upload(name, files or [], skip_check, project, ttl, twine_options))
