@@ -8,7 +8,7 @@ messages here never contain the token or any piece of it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from collections import namedtuple
 from datetime import datetime, timedelta, timezone
 
 from .errors import TokenFormatError
@@ -34,31 +34,30 @@ SCOPE_UNRESTRICTED = "unrestricted"
 _UPLOAD_PERMISSION = 1  # warehouse PublicPermissions.Upload
 
 
-@dataclass(frozen=True)
-class CaveatInfo:
-    """One caveat as PyPI reads it. `meaning` holds its fields under warehouse's names."""
+# Named tuples, not dataclasses: `upload` reads tokens before it starts twine, and importing
+# dataclasses costs several per cent of a whole upload.
 
-    raw: str
-    kind: str
-    meaning: dict
-    legacy: bool  # an object-shaped caveat from 2019-2023 tokens, adapted as warehouse does
+
+class CaveatInfo(namedtuple("CaveatInfo", "raw kind meaning legacy")):
+    """One caveat as PyPI reads it. `meaning` holds its fields under warehouse's names;
+    `legacy` marks an object-shaped caveat from 2019-2023 tokens, adapted as warehouse does."""
+
+    __slots__ = ()
 
     def to_json(self) -> dict:
         return {"raw": self.raw, "kind": self.kind, "legacy": self.legacy, "meaning": self.meaning}
 
 
-@dataclass(frozen=True)
-class TokenInfo:
-    """What a token allows, read without any key. Times are UTC."""
+class TokenInfo(namedtuple(
+    "TokenInfo", "host token_id scope projects project_ids expires not_before caveats", defaults=((),)
+)):
+    """What a token allows, read without any key. Times are UTC.
 
-    host: str
-    token_id: str
-    scope: str  # SCOPE_TRUSTED_PUBLISHER, SCOPE_PROJECT or SCOPE_UNRESTRICTED
-    projects: list[str] | None  # names every project caveat allows (sorted); None: no name caveat
-    project_ids: list[str] | None  # same for project ids
-    expires: datetime | None  # earliest expiry of all expiry caveats
-    not_before: datetime | None  # latest start of all expiry caveats
-    caveats: list[CaveatInfo] = field(default_factory=list)
+    scope: SCOPE_TRUSTED_PUBLISHER, SCOPE_PROJECT or SCOPE_UNRESTRICTED; projects: the names every
+    project caveat allows (sorted), None with no name caveat; project_ids: the same for ids;
+    expires: the earliest expiry of all expiry caveats; not_before: the latest start."""
+
+    __slots__ = ()
 
     def to_json(self) -> dict:
         return {

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import tarfile
-import zipfile
-from email.parser import HeaderParser
 from pathlib import Path
 
 from .errors import PypicredsError
@@ -16,24 +13,43 @@ MAX_METADATA = 4 * 1024 * 1024
 def project_name(path: str | Path) -> str:
     """The normalised project name a wheel or sdist declares."""
     path = Path(path)
+    if path.suffix == ".whl":
+        reader = _wheel_metadata
+    elif path.name.endswith((".tar.gz", ".tgz", ".tar")):
+        reader = _sdist_pkg_info
+    elif path.suffix == ".zip":
+        reader = _zip_pkg_info
+    else:
+        raise PypicredsError(f"{path} is not a wheel or an sdist", hint="upload .whl and .tar.gz files")
     try:
-        if path.suffix == ".whl":
-            text = _wheel_metadata(path)
-        elif path.name.endswith((".tar.gz", ".tgz", ".tar")):
-            text = _sdist_pkg_info(path)
-        elif path.suffix == ".zip":
-            text = _zip_pkg_info(path)
-        else:
-            raise PypicredsError(f"{path} is not a wheel or an sdist", hint="upload .whl and .tar.gz files")
-    except (OSError, zipfile.BadZipFile, tarfile.TarError, UnicodeDecodeError) as e:
+        text = reader(path)
+    except PypicredsError:
+        raise
+    except Exception as e:  # OSError, a bad zip or tar, text that is not UTF-8
+        if not isinstance(e, (OSError, UnicodeDecodeError)) and type(e).__module__ not in ("zipfile", "tarfile"):
+            raise
         raise PypicredsError(f"cannot read the metadata of {path}: {e}") from e
-    name = HeaderParser().parsestr(text).get("Name")
+    name = _header(text, "Name")
     if not name:
         raise PypicredsError(f"{path} has no Name in its metadata")
     return normalize_project(name.strip())
 
 
+def _header(text: str, field: str) -> str | None:
+    """A field of the RFC 822 header block that metadata files start with (the first blank line
+    ends it). Read by hand: the email package costs more to import than the upload's own work."""
+    wanted = field.lower() + ":"
+    for line in text.splitlines():
+        if not line.strip():
+            return None
+        if line.lower().startswith(wanted):
+            return line[len(wanted):].strip()
+    return None
+
+
 def _wheel_metadata(path: Path) -> str:
+    import zipfile
+
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():
             parts = info.filename.split("/")
@@ -43,6 +59,8 @@ def _wheel_metadata(path: Path) -> str:
 
 
 def _sdist_pkg_info(path: Path) -> str:
+    import tarfile
+
     with tarfile.open(path) as tf:
         for member in tf:
             parts = member.name.split("/")
@@ -54,6 +72,8 @@ def _sdist_pkg_info(path: Path) -> str:
 
 
 def _zip_pkg_info(path: Path) -> str:
+    import zipfile
+
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():
             parts = info.filename.split("/")

@@ -18,7 +18,7 @@ import binascii
 import hashlib
 import hmac
 import re
-from dataclasses import dataclass
+from collections import namedtuple
 
 from .errors import TokenFormatError
 
@@ -37,14 +37,11 @@ def _bad(message: str) -> TokenFormatError:
     return TokenFormatError(f"malformed token: {message}", hint=_BAD_TOKEN_HINT)
 
 
-@dataclass(frozen=True)
-class Macaroon:
-    """The fields of a v2 macaroon, as raw as the format allows."""
+class Macaroon(namedtuple("Macaroon", "location identifier caveats signature")):
+    """The fields of a v2 macaroon, as raw as the format allows: location (str), identifier
+    (bytes), caveats (first-party caveat ids, in order) and the 32-byte signature."""
 
-    location: str
-    identifier: bytes
-    caveats: list[bytes]  # first-party caveat ids, in order
-    signature: bytes  # 32 bytes
+    __slots__ = ()
 
 
 class _Reader:
