@@ -320,3 +320,29 @@ def test_version_and_module_entry_point(cli_env):
 def test_usage_error_exit_code(cli_env):
     result = run_cli(["frobnicate"], cli_env)
     assert result.returncode == 2 and result.stderr.startswith("pypicreds: error:")
+
+
+def test_failed_add_puts_back_a_token_twine_already_had_in_the_keyring(kenv):
+    """A token stored by hand (or another tool) under twine's own entry is not lost."""
+    code = "import keyring,sys; keyring.set_password(sys.argv[1], '__token__', sys.stdin.read())"
+    subprocess.run([sys.executable, "-c", code, TESTPYPI_URL], env=kenv, input=TOKEN2, text=True, check=True)
+    (Path(kenv["HOME"]) / ".pypirc").mkdir()  # .pypirc cannot be written: add fails after the store
+    failed = run_cli(["add", "testpypi", "--token-stdin"], kenv, input=TOKEN)
+    assert failed.returncode == 1
+    assert keyring_get(kenv, TESTPYPI_URL, "__token__") == TOKEN2
+    (Path(kenv["HOME"]) / ".pypirc").rmdir()
+    added = run_cli(["add", "testpypi", "--token-stdin"], kenv, input=TOKEN)
+    assert added.returncode == 0 and "already held a token" in added.stderr
+    assert keyring_get(kenv, TESTPYPI_URL, "__token__") == TOKEN
+    assert_no_secret(TOKEN2, added.stderr, failed.stderr)
+
+
+def test_two_repositories_cannot_share_one_keyring_entry(kenv):
+    url = "https://pkgs.example.org/upload/"
+    assert run_cli(["add", "one", "--url", url, "--store", "keyring", "--token-stdin"], kenv, input="secret-one").returncode == 0
+    second = run_cli(["add", "two", "--url", url, "--store", "keyring", "--token-stdin"], kenv, input="secret-two")
+    assert second.returncode == 1 and "one already keeps its token in the keyring" in second.stderr
+    assert keyring_get(kenv, url, "__token__") == "secret-one"
+    other_user = run_cli(["add", "two", "--url", url, "--username", "bob", "--store", "keyring", "--token-stdin"],
+                         kenv, input="secret-two")
+    assert other_user.returncode == 0, other_user.stderr

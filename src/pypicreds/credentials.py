@@ -121,6 +121,8 @@ def add(
                 hint=f"replace its token with `pypicreds rotate {repo.name}{option}`",
             )
         chosen, note = choose_store(store)
+        if chosen.name == "keyring":
+            _refuse_shared_keyring_entry(index, repo, project)
         outcome = Outcome(notes=[note] if note else [], store=chosen.name)
         entry = Entry(
             name=repo.name,
@@ -137,7 +139,12 @@ def add(
         )
         pypirc_url = None if repo.builtin else repo.url
         journal = recovery.begin("add", entry, pypirc=pypirc_file, pypirc_url=pypirc_url)
-        snapshot = _StoreSnapshot(chosen)
+        snapshot = _StoreSnapshot(chosen, entry.key)
+        if snapshot.previous not in (None, token):
+            outcome.notes.append(
+                f"warning: the keyring already held a token for {repo.url} as {repo.username} that pypicreds "
+                "had not stored; it is replaced now (twine used it)"
+            )
         try:
             chosen.set(entry.key, token)
         except BaseException:
@@ -173,13 +180,31 @@ def add(
         return outcome
 
 
-class _StoreSnapshot:
-    """The file store's files before a change, put back byte for byte if the change fails:
-    a vault write re-encrypts every entry with fresh nonces, so deleting the new token again
-    would leave a different (if equivalent) file. Other stores undo with their own calls."""
+def _refuse_shared_keyring_entry(index: Index, repo: repositories.Repository, project: str | None) -> None:
+    """The keyring holds one token per URL and username: a second repository with both the same
+    would overwrite the first one's token (and `remove` would delete it)."""
+    for other in index.entries:
+        if (other.store == "keyring" and other.name != repo.name and other.url == repo.url
+                and other.username == repo.username and other.project == project):
+            raise PypicredsError(
+                f"{other.label} already keeps its token in the keyring under {repo.url} as {repo.username}",
+                hint=f"use that name (`pypicreds rotate {other.name}`), another --username, or --store file",
+            )
 
-    def __init__(self, store: TokenStore) -> None:
+
+class _StoreSnapshot:
+    """What a change to the store would lose, put back if the change fails.
+
+    The file store's files are kept byte for byte (a vault write re-encrypts every entry with
+    fresh nonces, so deleting the new token again would leave a different, if equivalent, file).
+    For the keyring, a token already under the same entry (one twine used, stored by hand or by
+    another tool) is kept in memory only, and written back instead of deleting the entry."""
+
+    def __init__(self, store: TokenStore, key=None) -> None:
+        self.store, self.key, self.previous = store, key, None
         self.files: dict[Path, bytes | None] = {}
+        if store.name == "keyring" and key is not None:
+            self.previous = store.get(key)
         if store.name == "file":
             for path in (store.vault_path, store.keyfile_path):
                 try:
@@ -190,7 +215,10 @@ class _StoreSnapshot:
                     raise PypicredsError(f"cannot read {path}: {e.strerror}") from e
 
     def restore(self) -> bool:
-        """Put the files back; False when this store has none (undo through the store)."""
+        """Put things back; False when there is nothing kept (undo by deleting the new token)."""
+        if self.previous is not None:
+            self.store.set(self.key, self.previous)
+            return True
         for path, data in self.files.items():
             if data is None:
                 try:
