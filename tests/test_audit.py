@@ -385,3 +385,30 @@ def test_unparsable_pypirc_given_with_the_option(env, tmp_path):
     assert other.read_text() == f"password = {SCOPED}\n[pypi]\n"
     assert run_cli(["audit", "--fix", "--pypirc", str(other)], env).returncode == 1
     assert other.read_text() == f"password = {SCOPED}\n[pypi]\n"
+
+
+def test_fix_first_finishes_an_import_that_was_killed(env, monkeypatch):
+    """What a SIGKILL right after the store write leaves: journal, token in the store, its line
+    still in .pypirc, no index entry. `audit --fix` finishes that import, says so, and moves
+    nothing twice."""
+    from pypicreds import recovery
+    from pypicreds.index import Entry
+    from pypicreds.store import open_store
+    from pypicreds.tokens import fingerprint
+
+    for name in ("PYPICREDS_STORE", "PYPICREDS_PASSPHRASE"):
+        monkeypatch.setenv(name, env[name])
+    original = f"# mine\n[distutils]\nindex-servers = pypi\n\n[pypi]\npassword = {SCOPED}\nusername = __token__\n"
+    path = write_pypirc(env, original)
+    entry = Entry(name="pypi", url="https://upload.pypi.org/legacy/", username="__token__", store="file",
+                  fingerprint=fingerprint(SCOPED), masked="pypi-…", added="2024-01-01T00:00:00Z", pypirc=str(path))
+    recovery.begin("import", entry, pypirc=path, already_stored=False)
+    open_store("file").set(entry.key, SCOPED)
+    first, second = fix_twice(env)
+    assert "interrupted `pypicreds import` of pypi" in first.stderr, first.stderr
+    assert path.read_text() == original.replace(f"password = {SCOPED}\n", "")
+    [listed] = json.loads(run_cli(["list", "--json"], env).stdout)
+    assert listed["name"] == "pypi" and listed["plaintext"] is False
+    assert run_cli(["show", "pypi", "--reveal"], env).stdout.strip() == SCOPED
+    assert not recovery.journal_path().exists()
+    assert_no_secret(SCOPED, first.stdout, first.stderr, second.stdout, second.stderr)

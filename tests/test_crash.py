@@ -1,4 +1,5 @@
-"""SIGKILL `pypicreds add`, `rotate` and `remove` at random moments, hundreds of times.
+"""SIGKILL `pypicreds add`, `rotate`, `remove`, `import` and `audit --fix` at random moments,
+hundreds of times.
 
 After every kill, `.pypirc`, the index and the vault each parse and each hold the state from
 before the command or the state after it (never a mix inside one file, never a truncated
@@ -9,9 +10,15 @@ left them disagreeing. Temporary files of killed writes are gone after it.
 The expected `.pypirc` bytes come from running the editor (pypirc.py) on a scratch copy: the
 editor's own exactness is tested in test_pypirc.py; here the question is atomicity.
 
-Seeds: CRASH_SEED picks the random sequence (in every failure message); CRASH_KILLS and
-CRASH_KEYRING_KILLS change how many kills (260 and 40; runs that finish before their kill
-do not count).
+`import` and `audit --fix` are killed while they move plaintext tokens out of a hand-written
+.pypirc (the second half of this file): after every kill each repository's `password =` line is
+still there, or gone with its token in the store; no other byte of .pypirc changed; and the
+next command leaves every line there or gone with its token in both the store and the index.
+
+Seeds: CRASH_SEED picks the random sequence (in every failure message); CRASH_KILLS,
+CRASH_KEYRING_KILLS and CRASH_IMPORT_KILLS change how many kills (260, 40, and 60 per
+command with the file store, 20 with the keyring, scaled together; runs that finish before
+their kill do not count).
 """
 
 from __future__ import annotations
@@ -75,12 +82,12 @@ class State:
 class World:
     """One PYPICREDS_HOME and .pypirc driven through the real CLI."""
 
-    env: dict
+    env: dict = field(repr=False)
     home: Path
     pypirc: Path
     scratch: Path
     keyring: object | None = None  # a SecretService for the keyring store
-    tokens: dict = field(default_factory=dict)  # name -> token, the model
+    tokens: dict = field(default_factory=dict, repr=False)  # name -> token, the model (never in a failure message)
 
     def state(self, names) -> State:
         """Read and parse all three files (failing the test if any does not parse)."""
@@ -137,6 +144,14 @@ class World:
         return found
 
 
+def assert_harmless_temps(world: World) -> None:
+    """A killed write's temp file is hidden and never named like a file twine reads (twine
+    reads exactly ~/.pypirc: `.pypirc.pypicreds-tmp-PID` is not it)."""
+    for temp in world.temps():
+        assert temp.startswith(".") and fsutil.TMP_MARK in temp and temp.rsplit("-", 1)[-1].isdigit(), temp
+        assert temp not in (".pypirc", "pypirc", ".pypirc~"), temp
+
+
 def _keyring_get(key: TokenKey) -> str | None:
     from pypicreds.store.keyring import KeyringStore  # re-reads the backend when the env changed
 
@@ -144,11 +159,16 @@ def _keyring_get(key: TokenKey) -> str | None:
 
 
 def command(op: str, name: str) -> list[str]:
+    if op in WHOLE_FILE_COMMANDS:
+        return WHOLE_FILE_COMMANDS[op]
     if op == "add":
         return ["add", name, "--url", url_for(name), "--token-stdin"]
     if op == "rotate":
         return ["rotate", name, "--token-stdin"]
     return ["remove", name]
+
+
+WHOLE_FILE_COMMANDS = {"import": ["import"], "audit-fix": ["audit", "--fix"], "list": ["list"]}
 
 
 def start(world: World, op: str, name: str, token: str | None) -> subprocess.Popen:
@@ -257,8 +277,7 @@ def crash_loop(world: World, kills: int, seed: int) -> dict:
         stats["mixed"] += mixed
         stats["journal_left"] += (world.home / "journal.json").exists()
         stats["temps_left"] += bool(world.temps())
-        for temp in world.temps():  # a temp file never looks like a .pypirc
-            assert temp.startswith(".") and ".pypicreds-tmp-" in temp and not temp.startswith(".pypirc"), temp
+        assert_harmless_temps(world)
 
         # --- the next command, never killed, on something else; it must repair first
         op2, name2 = pick(rng, world, name, counter)
@@ -334,3 +353,187 @@ def test_kills_with_the_keyring_store(cli_env, tmp_path, scratch_home, keyring_s
     print(f"seed {s}: {stats}")
     # nothing but our entries in the keyring
     assert keyring_service.item_count() == len(world.tokens)
+
+
+# --- import and audit --fix: plaintext tokens leave a hand-written .pypirc ------------------------
+
+PLAINTEXT = ("alpha", "beta", "gamma", "delta")
+
+
+def plaintext_pypirc(tokens: dict[str, str]) -> bytes:
+    """A hand-kept .pypirc with a token in each section, written in the styles twine accepts:
+    comments around and between keys, CRLF and LF lines, ':' and '=', spaces and a tab, a
+    password first in its section, and one that ends the file without a newline."""
+    a, b, c, d = (tokens[name] for name in PLAINTEXT)
+    return (
+        "# publishing setup, kept by hand\r\n"
+        "[distutils]\r\n"
+        "index-servers =\r\n"
+        "    alpha\r\n"
+        "    beta\r\n"
+        "    gamma\r\n"
+        "    delta\r\n"
+        "\r\n"
+        "[alpha]\r\n"
+        f"password = {a}\r\n"
+        f"repository = {url_for('alpha')}\r\n"
+        "username = __token__\r\n"
+        "; alpha's token came from the CI admin\r\n"
+        "\r\n"
+        "[beta]\n"
+        "# LF lines in a CRLF file\n"
+        f"repository:{url_for('beta')}\n"
+        "username=__token__\n"
+        f"password:{b}   \n"
+        "# after beta's password\n"
+        "\n"
+        "[gamma]\r\n"
+        f"repository = {url_for('gamma')}\r\n"
+        f"password\t=  {c}\r\n"
+        "username = __token__\r\n"
+        "\r\n"
+        "[delta]\r\n"
+        f"repository = {url_for('delta')}\r\n"
+        "username = __token__\r\n"
+        f"password = {d}"
+    ).encode()
+
+
+@dataclass
+class Plaintext:
+    """One round: the tokens written into .pypirc, and that file as it started."""
+
+    world: World = field(repr=False)
+    tokens: dict[str, str] = field(repr=False)
+    original: bytes = field(repr=False)
+    _without: dict = field(default_factory=dict, repr=False)
+
+    def pypirc_without(self, gone) -> bytes:
+        """The original with the `password =` lines of `gone` deleted (by the editor, on a copy)."""
+        gone = frozenset(gone)
+        if gone not in self._without:
+            copy = self.world.scratch / "pypirc"
+            copy.write_bytes(self.original)
+            for name in sorted(gone):
+                pypirc_edit.set_password(copy, name, None)
+            self._without[gone] = copy.read_bytes()
+        return self._without[gone]
+
+    def check(self, where: str) -> tuple[set, bool]:
+        """Check the invariants that hold after every kill; returns the names whose line is
+        still there, and whether the files disagree (the next command must repair them)."""
+        world = self.world
+        state = world.state(PLAINTEXT)  # all three parse
+        fps = {name: fingerprint(token) for name, token in self.tokens.items()}
+        lines = {name: pypirc_edit.read_password(world.pypirc, name) for name in PLAINTEXT}
+        present = {name for name, value in lines.items() if value is not None}
+        for name in present:
+            assert fingerprint(lines[name]) == fps[name], f"{where}: [{name}] holds another password"
+        assert state.pypirc == self.pypirc_without(set(PLAINTEXT) - present), (
+            f"{where}: .pypirc changed beyond deleting whole `password =` lines"
+        )
+        index, store = dict(state.index), dict(state.store)
+        assert set(store) <= set(PLAINTEXT) and all(store[n] == fps[n] for n in store), f"{where}: store {store}"
+        for name in set(PLAINTEXT) - present:
+            assert store.get(name) == fps[name], f"{where}: the token of [{name}] is lost: not in .pypirc or the store"
+        for name in index:
+            assert index[name] == fps[name] and name in store and name not in present, f"{where}: index {index}"
+        for kept in ("index.json", "journal.json"):
+            data = (world.home / kept).read_bytes() if (world.home / kept).exists() else b""
+            assert not any(token.encode() in data for token in self.tokens.values()), f"{where}: a token in {kept}"
+        return present, index != store or bool(present & set(store))
+
+    def check_repaired(self, where: str, mutating: bool) -> set:
+        """After a command that was not killed: every line is there, or gone with its token in
+        the store and the index; store and index agree; no journal is left, and after a command
+        that writes (reads leave them: they cost one stat), no temporary files."""
+        present, disagree = self.check(where)
+        state = self.world.state(PLAINTEXT)
+        assert not disagree and set(dict(state.index)) == set(PLAINTEXT) - present, f"{where}: {state.index}"
+        assert not (self.world.home / "journal.json").exists(), f"{where}: the journal was left"
+        assert not (mutating and self.world.temps()), f"{where}: temporary files left: {self.world.temps()}"
+        return present
+
+
+def new_round(world: World) -> Plaintext:
+    """Empty store and index, a .pypirc with fresh tokens in every section."""
+    for name in ("index.json", "vault.json", "vault.key"):
+        (world.home / name).unlink(missing_ok=True)
+    if world.keyring is not None:
+        world.keyring.clear()
+    tokens = {name: new_token() for name in PLAINTEXT}
+    round_ = Plaintext(world, tokens, plaintext_pypirc(tokens))
+    world.pypirc.write_bytes(round_.original)
+    world.pypirc.chmod(0o600)  # else audit --fix also chmods it
+    return round_
+
+
+def import_crash_loop(world: World, op: str, kills: int, seed: int) -> dict:
+    rng = random.Random(seed)
+    times = []
+    for _ in range(3):  # a whole run, all four tokens to move
+        new_round(world)
+        began = time.monotonic()
+        done = run_to_end(world, op, "", None)
+        times.append(time.monotonic() - began)
+        assert done.returncode == 0, done.stderr.decode(errors="replace")
+    stats = {"kills": 0, "finished_anyway": 0, "mixed": 0, "journal_left": 0, "rounds": 0,
+             "runtime": statistics.median(times)}
+    round_, present = new_round(world), set(PLAINTEXT)
+    i = -1
+    while stats["kills"] < kills or not stats["mixed"]:  # until one kill at least fell between two writes
+        i += 1
+        assert i < 3 * kills, f"{i} runs: too few died by the kill, or none between two writes: {stats}"
+        where = f"kill {i} of `{op}` (seed {seed})"
+        runtime = statistics.median(times[-9:])  # kept current: the machine's load drifts
+        # a quarter of the kills anywhere in the run, the rest late in it, where the writes are
+        # (start-up takes most of a run)
+        low, high = (0, runtime) if i % 4 == 0 else (0.6 * runtime, 1.05 * runtime)
+        killed = kill_after(world, op, "", None, rng.uniform(low, high))
+        stats["kills" if killed else "finished_anyway"] += 1
+        stats["journal_left"] += (world.home / "journal.json").exists()
+        assert_harmless_temps(world)
+        after_kill, disagree = round_.check(where)
+        assert after_kill <= present, f"{where}: a `password =` line came back"
+        stats["mixed"] += disagree
+
+        # the next command, never killed: mostly `list` (a read that repairs), else the same
+        # command run to its end (which repairs first, then moves what is left)
+        op2 = "list" if rng.random() < 0.8 else op
+        began = time.monotonic()
+        done = run_to_end(world, op2, "", None)
+        if op2 == op:
+            times.append(time.monotonic() - began)
+        err = done.stderr.decode(errors="replace")
+        assert done.returncode == 0, f"{where}: the next command `{op2}` failed: {err}"
+        present = round_.check_repaired(f"{where}, after `{op2}`", mutating=op2 != "list")
+        assert present <= after_kill, f"{where}: after `{op2}` a `password =` line came back"
+        if disagree:
+            assert "interrupted" in err, f"{where}: the repair was not reported: {err}"
+        if op2 != "list":
+            assert not present, f"{where}: `{op2}` left passwords in .pypirc: {sorted(present)}\n{err}"
+        for token in round_.tokens.values():
+            assert token not in err, f"{where}: a token in the output of `{op2}`"
+        if not present:
+            stats["rounds"] += 1
+            round_, present = new_round(world), set(PLAINTEXT)
+    return stats
+
+
+@pytest.mark.parametrize(
+    "op, store, kills",
+    [("import", "file", 60), ("audit-fix", "file", 60), ("import", "keyring", 20), ("audit-fix", "keyring", 20)],
+)
+def test_kills_while_moving_plaintext_tokens(request, cli_env, tmp_path, scratch_home, op, store, kills):
+    keyring = request.getfixturevalue("keyring_service") if store == "keyring" else None
+    home = Path(cli_env["PYPICREDS_HOME"])
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    env = {**cli_env, "PYPICREDS_STORE": store, **(keyring.env if keyring else {})}
+    world = World(env=env, home=home, pypirc=Path(cli_env["HOME"]) / ".pypirc", scratch=scratch, keyring=keyring)
+    home.mkdir(parents=True, exist_ok=True)
+    s = seed()
+    scale = float(os.environ.get("CRASH_IMPORT_KILLS", "60")) / 60
+    stats = import_crash_loop(world, op, kills=max(1, round(kills * scale)), seed=s)
+    print(f"seed {s}: {stats}")
+    assert stats["mixed"] > 0, f"no kill landed between two writes: the test proves little ({stats})"

@@ -146,3 +146,91 @@ def test_a_password_that_is_not_a_token_stays_for_pypi(cli_env):
     assert "kept the password of [pypi]" in result.stderr and "not a token pypicreds can store" in result.stderr
     assert path.read_text() == original
     assert_no_secret("my old password", result.stderr)
+
+
+def test_when_the_index_cannot_be_written_every_line_goes_back_where_it_was(cli_env, tmp_path):
+    env = {**cli_env, "PYPICREDS_STORE": "file", "PYPICREDS_PASSPHRASE": "import test"}
+    path = write(env, ORIGINAL)
+    home = Path(env["PYPICREDS_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "index.json").symlink_to(tmp_path / "missing-dir" / "index.json")  # a real write failure
+    result = run_cli(["import"], env)
+    assert result.returncode == 1, result.stderr
+    for name in ("pypi", "testpypi", "corp"):
+        assert f"kept the password of [{name}]" in result.stderr
+    assert "cannot write" in result.stderr
+    # byte for byte: [testpypi]'s line was the first of its section, [corp]'s used ':' and CRLF
+    assert path.read_bytes() == ORIGINAL.encode()
+    assert not (home / "vault.json").exists() and not (home / "journal.json").exists()
+    for secret in SECRETS:
+        assert_no_secret(secret, result.stdout, result.stderr, home)
+
+
+def test_an_import_killed_while_undoing_is_undone_exactly_by_the_next_command(cli_env, monkeypatch):
+    """The state a process leaves when it dies in the middle of its rollback (the index write
+    failed, then SIGKILL): token in the store, line out of .pypirc, journal in phase rollback."""
+    from pypicreds import pypirc, recovery
+    from pypicreds.index import Entry
+    from pypicreds.store import open_store
+    from pypicreds.tokens import fingerprint
+
+    env = {**cli_env, "PYPICREDS_STORE": "file", "PYPICREDS_PASSPHRASE": "import test"}
+    monkeypatch.setenv("PYPICREDS_PASSPHRASE", env["PYPICREDS_PASSPHRASE"])
+    path = write(env, ORIGINAL)
+    entry = Entry(name="corp", url="https://pkgs.example.org/upload/", username="deploy", store="file",
+                  fingerprint=fingerprint(CORP_PASSWORD), masked="c…d", added="2024-01-01T00:00:00Z",
+                  pypirc=str(path))
+    journal = recovery.begin("import", entry, pypirc=path, already_stored=False)
+    open_store("file").set(entry.key, CORP_PASSWORD)
+    where = pypirc.take_password_line(path, "corp")
+    assert path.read_bytes() == ORIGINAL.replace(f"password : {CORP_PASSWORD}\r\n", "").encode()
+    journal.update(phase="rollback", password_line=where)
+    assert_no_secret(CORP_PASSWORD, journal.path)
+    result = run_cli(["list", "--json"], env)
+    assert result.returncode == 0, result.stderr
+    assert "undid an interrupted `pypicreds import` of corp" in result.stderr
+    assert json.loads(result.stdout) == []
+    assert path.read_bytes() == ORIGINAL.encode()
+    assert open_store("file").get(entry.key) is None
+    assert not journal.path.exists()
+
+
+def test_a_line_at_the_end_of_a_file_without_final_newline_goes_back_exactly(tmp_path):
+    from pypicreds import pypirc, recovery
+
+    original = f"[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = __token__\npassword =\t{PYPI_TOKEN}  "
+    path = tmp_path / "pypirc"
+    path.write_text(original)
+    before = recovery.digest(path)
+    where = pypirc.take_password_line(path, "pypi")
+    assert path.read_text() == "[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = __token__"
+    assert PYPI_TOKEN not in json.dumps(where)
+    assert pypirc.put_password_line_back(path, "pypi", PYPI_TOKEN, where, before)
+    assert path.read_text() == original
+    # the file changed in between: nothing is written, the caller falls back
+    pypirc.take_password_line(path, "pypi")
+    path.write_text(path.read_text().replace("__token__", "someone"))
+    changed = path.read_bytes()
+    assert not pypirc.put_password_line_back(path, "pypi", PYPI_TOKEN, where, before)
+    assert path.read_bytes() == changed
+
+
+def test_a_killed_import_of_a_token_added_with_plaintext_is_finished(cli_env, monkeypatch):
+    """Killed after the line left .pypirc, before the index said so: the next command finishes."""
+    from pypicreds import pypirc, recovery
+    from pypicreds.index import Index
+
+    env = {**cli_env, "PYPICREDS_STORE": "file", "PYPICREDS_PASSPHRASE": "import test"}
+    assert run_cli(["add", "pypi", "--plaintext", "--token-stdin"], env, input=PYPI_TOKEN).returncode == 0
+    path = Path(env["HOME"]) / ".pypirc"
+    before = path.read_text()
+    [entry] = Index.load().entries
+    entry.plaintext = False
+    recovery.begin("import", entry, pypirc=path, already_stored=True)
+    pypirc.take_password_line(path, "pypi")
+    result = run_cli(["list", "--json"], env)
+    assert "finished an interrupted `pypicreds import` of pypi" in result.stderr, result.stderr
+    [listed] = json.loads(result.stdout)
+    assert listed["plaintext"] is False
+    assert path.read_text() == without_passwords(before)
+    assert run_cli(["show", "pypi", "--reveal"], env).stdout.strip() == PYPI_TOKEN

@@ -3,7 +3,8 @@
 Safe means: no token is ever deleted, and no byte of .pypirc changes that the repair does not
 mean to change (every .pypirc edit goes through pypirc.py, which splices lines, re-parses the
 result and writes atomically at 0600). Each remedy is idempotent, so a second run finds
-nothing left to fix.
+nothing left to fix. Plaintext tokens move through `import` itself (migrate.py), journaled, so
+a killed --fix is finished or undone by the next command like a killed import.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 import stat
 from pathlib import Path
 
-from . import fsutil, paths
+from . import fsutil, paths, recovery
 from .audit import Finding, shown
 from .errors import PypicredsError
 
@@ -29,6 +30,8 @@ def apply(findings: list[Finding], *, pypirc: Path | None = None, store: str | N
     done: dict[tuple, str | None] = {}  # one remedy can answer several findings
     todo = sorted((f for f in findings if f.fixable), key=lambda f: ORDER.index(f.remedy[0]))
     with fsutil.locked(paths.lock_path()):
+        recovery.recover()  # finish or undo what a killed pypicreds left half done, first
+        changes.extend(note.removeprefix("repaired: ") for note in recovery.take_notes())
         for finding in todo:
             kind, args = finding.remedy
             key = (kind, tuple(sorted(args.items())))

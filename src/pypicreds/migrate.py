@@ -14,9 +14,10 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import credentials, fsutil, paths, redact, repositories, tokens
+from . import credentials, fsutil, paths, recovery, redact, repositories, tokens
 from .errors import PypicredsError
 from .index import Entry, Index, now_iso
+from .store import TokenStore
 
 # twine forces the username `__token__` for URLs that start with these (twine.auth.Resolver.is_pypi)
 PYPI_UPLOAD_URLS = tuple(repositories.BUILTIN_URLS.values())
@@ -87,6 +88,8 @@ def import_tokens(
     path = paths.pypirc_path(pypirc)
     report = ImportReport(path)
     with fsutil.locked(paths.lock_path()):
+        recovery.recover()
+        report.notes.extend(recovery.take_notes())
         candidates = [(n, line) for n, line in plaintext_sections(path) if names is None or n in names]
         chosen = None
         for name, line in candidates:
@@ -145,14 +148,8 @@ def _move_one(path: Path, name: str, line: int, chosen) -> Moved:
                 f"pypicreds holds this token for {name} under {existing.url} as {existing.username}, "
                 "not where twine would look"
             )
-        pypirc.set_password(path, name, None)  # the token is in the store already (add --plaintext)
-        existing.plaintext = False
-        existing.pypirc = str(path)
-        try:
-            index.save()
-        except BaseException:
-            pypirc.set_password(path, name, token)
-            raise
+        existing.plaintext, existing.pypirc = False, str(path)  # the token is in the store already (add --plaintext)
+        _move_line(path, token, index, existing, store=None, already_stored=True)
         return Moved(name, line, existing.store, fingerprint, f"already in the {existing.store} store")
     new = Entry(
         name=name,
@@ -165,17 +162,49 @@ def _move_one(path: Path, name: str, line: int, chosen) -> Moved:
         pypirc=str(path),
         token_info=_token_facts(token),
     )
-    chosen.set(new.key, token)
-    try:
-        pypirc.set_password(path, name, None)
-        try:
-            index.add(new)
-            index.save()
-        except BaseException:
-            pypirc.set_password(path, name, token)  # put the line back: the token stays findable
-            raise
-    except BaseException:
-        with contextlib.suppress(PypicredsError):
-            chosen.delete(new.key)
-        raise
+    index.add(new)
+    _move_line(path, token, index, new, store=chosen, already_stored=False)
     return Moved(name, line, chosen.name, fingerprint, f"into the {chosen.describe()}")
+
+
+def _move_line(path: Path, token: str, index: Index, entry: Entry, *, store: TokenStore | None,
+               already_stored: bool) -> None:
+    """Store the token (unless `already_stored`), take its `password =` line out of .pypirc,
+    save `index` (which already holds `entry` as it should be). An intent journal lets the next
+    command finish or undo this if the process dies (recovery._repair_import); a failure here
+    undoes the earlier steps, the line going back exactly where it was."""
+    from . import pypirc
+    from .credentials import _StoreSnapshot
+
+    journal = recovery.begin("import", entry, pypirc=path, already_stored=already_stored)
+    snapshot = None
+    try:
+        if store is not None:
+            snapshot = _StoreSnapshot(store, entry.key)
+            store.set(entry.key, token)
+    except BaseException:
+        journal.finish()  # the store refused: nothing changed
+        raise
+    where = None
+    try:
+        where = pypirc.take_password_line(path, entry.name)
+        index.save()
+    except BaseException:
+        _undo_move(journal, path, token, entry, where, store, snapshot)
+        raise
+    journal.finish()
+
+
+def _undo_move(journal: recovery.Journal, path: Path, token: str, entry: Entry, where: dict | None,
+               store: TokenStore | None, snapshot) -> None:
+    """Put the line back where it was and the store as it was. If a step of this fails too, the
+    journal stays and the next command finishes the undo."""
+    try:
+        journal.update(phase="rollback", password_line=where)
+        if where is not None:
+            recovery.put_line_back(path, entry.name, token, where, journal.data["pypirc_before"])
+        if snapshot is not None and not snapshot.restore():
+            store.delete(entry.key)
+    except (PypicredsError, OSError):
+        return
+    journal.finish()

@@ -42,7 +42,13 @@ from .repositories import BUILTIN_URLS
 
 # Re-exported: callers use them as pypirc.<name>.
 from .errors import PypircError  # noqa: F401
-from .pypirc_edit import RECORD_VERSION, add_repository, set_password  # noqa: F401
+from .pypirc_edit import (  # noqa: F401
+    RECORD_VERSION,
+    add_repository,
+    put_password_line_back,
+    set_password,
+    take_password_line,
+)
 from .pypirc_parse import DEFAULT_INDEX_SERVERS  # noqa: F401
 from .pypirc_remove import remove_repository  # noqa: F401
 

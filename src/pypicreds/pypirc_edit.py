@@ -36,10 +36,12 @@ from .pypirc_parse import (
     _blank,
     _content,
     _effective,
+    _ending,
     _is_value_line,
     _load,
     _locate,
     _shown,
+    _split,
     _twine_view,
 )
 from .repositories import BUILTIN_URLS
@@ -277,3 +279,55 @@ def set_password(path: str | os.PathLike, name: str, password: str | None) -> bo
             _verify(doc, name, check)
         _save(path, doc)  # a token is in there: make sure the file is 0600
         return doc.changed
+
+
+# --------------------------------------------------------------------------- taking a password line out and back
+
+
+def take_password_line(path: str | os.PathLike, name: str) -> dict[str, Any] | None:
+    """Delete `[name]`'s own `password` option (as set_password(path, name, None) does) and
+    return where it stood, for `put_password_line_back`: the index of its first line, its text
+    split around the password (so the record holds no secret), and the line ending the deletion
+    took from the line before it (a file that ends without a newline keeps that style).
+    None when `[name]` has no password line."""
+    _check_name(name)
+    path = Path(path)
+    with fsutil.locked(paths.lock_path()):
+        doc = _Doc(_load(path), _shown(path))
+        section = doc.section(name)
+        option = section.options.get("password") if section is not None else None
+        if option is None:
+            return None
+        password = _option_value(doc, option)
+        old = doc.lines[option.start : option.value_end]
+        parts = "".join(old).split(password) if password else None
+        if parts is not None and any("pypi-" in part for part in parts):
+            parts = None  # a comment between its lines looks like a token: keep no copy of it
+        at_end = option.value_end == len(doc.lines) and not _ending(old[-1])
+        joined = _ending(doc.lines[option.start - 1]) if at_end else ""
+        set_password(path, name, None)
+        return {"line": option.start, "parts": parts, "joined": joined}
+
+
+def put_password_line_back(
+    path: str | os.PathLike, name: str, password: str, where: dict[str, Any], original_sha256: str
+) -> bool:
+    """Undo `take_password_line` byte for byte: the lines go back where they stood. Writes only
+    when the result is exactly the file as it was (its SHA-256 is `original_sha256`); returns
+    False otherwise (the file changed since), and the caller falls back to set_password."""
+    import hashlib
+
+    _check_name(name)
+    path = Path(path)
+    parts, at, joined = where.get("parts"), where.get("line"), where.get("joined", "")
+    with fsutil.locked(paths.lock_path()):
+        lines = _split(_load(path) or "")
+        if parts is None or not isinstance(at, int) or not 0 < at <= len(lines) or joined and _ending(lines[at - 1]):
+            return False
+        lines[at - 1] += joined
+        lines[at:at] = [password.join(parts)]
+        data = "".join(lines).encode("utf-8")
+        if hashlib.sha256(data).hexdigest() != original_sha256:
+            return False
+        fsutil.atomic_write(path, data)
+        return True

@@ -1,7 +1,7 @@
 """Finishing or undoing a change that a killed pypicreds left half done.
 
-add, rotate and remove change up to three files one after another (the store, .pypirc, the
-index). Before the first change they write an intent journal, `journal.json` in
+add, rotate, remove and import change up to three files one after another (the store,
+.pypirc, the index). Before the first change they write an intent journal, `journal.json` in
 PYPICREDS_HOME (0600, written atomically, never a token: the same facts the index keeps, plus
 SHA-256 digests of .pypirc), and delete it after the last. Journals are written and deleted
 only under pypicreds' lock, so whoever holds the lock and still finds one is looking at the
@@ -13,6 +13,9 @@ work of a process that died. The next command then repairs, under the lock:
   index); otherwise nothing had changed. The store write is the point of no return: the old
   token cannot be written back, because it is never kept anywhere else.
 - remove: it finishes the removal (.pypirc, store, index); each step is harmless when done.
+- import (one journal per password moved): if the store holds the token, it finishes (the
+  `password =` line leaves .pypirc, index entry); if the import was undoing itself, the line
+  goes back where it was and the token leaves the store.
 
 Each repair is reported on stderr (`take_notes`). Temporary files that a killed atomic write
 left behind (`.NAME.pypicreds-tmp-PID`) are deleted by every mutating command.
@@ -59,7 +62,7 @@ def digest(path: str | os.PathLike | None) -> str | None:
 
 
 class Journal:
-    """The intent record of one add, rotate or remove in progress."""
+    """The intent record of one add, rotate, remove or import in progress."""
 
     def __init__(self, data: dict) -> None:
         self.data = data
@@ -302,10 +305,22 @@ def _repair_remove(data: dict) -> list[str]:
     return [f"finished removing {entry.label}, which an interrupted `pypicreds remove` had left half done"]
 
 
+def put_line_back(path: Path, name: str, token: str, where: dict | None, before_sha256: str | None) -> None:
+    """Undo import's `take_password_line`: exactly where the line was when the rest of the file
+    is as the import left it, else as a `password =` line at the end of the section."""
+    from . import pypirc as pypirc_edit
+
+    if where is None or before_sha256 is None or not pypirc_edit.put_password_line_back(
+        path, name, token, where, before_sha256
+    ):
+        pypirc_edit.set_password(path, name, token)
+
+
 def _repair_import(data: dict) -> list[str]:
-    """import moves a plaintext password: store write, then the `password =` line leaves
-    .pypirc, then the index entry. Forward once the store holds the token, unless the import
-    was already undoing itself (phase "rollback": the line goes back, the token out)."""
+    """import moves a plaintext password: store write (unless the token was stored already),
+    then the `password =` line leaves .pypirc, then the index entry. Forward once the store
+    holds the token, unless the import was already undoing itself (phase "rollback": the line
+    goes back where it was, the token out of the store)."""
     from . import pypirc as pypirc_edit
     from .index import Index
     from .store import open_store
@@ -313,24 +328,32 @@ def _repair_import(data: dict) -> list[str]:
 
     entry = _entry(data)
     index = Index.load()
-    if index.find(entry.name, entry.project) is not None:
+    current = index.find(entry.name, entry.project)
+    already_stored = data.get("already_stored", False)
+    if current is not None and (not already_stored or not current.plaintext):
+        return []  # the index was written: the import completed
+    if already_stored and (current is None or current.fingerprint != entry.fingerprint):
         return []
     store = open_store(entry.store)
     token = store.get(entry.key)
     if token is None or fingerprint(token) != entry.fingerprint:
-        return []
+        return []  # killed before the store write: nothing had changed
     target = Path(data["pypirc"])
     in_file = pypirc_edit.read_password(target, entry.name)
+    label = f"an interrupted `pypicreds import` of {entry.label}"
     if data.get("phase") == "rollback":
         if in_file is None:
-            pypirc_edit.set_password(target, entry.name, token)
-        store.delete(entry.key)
-        return [f"undid an interrupted `pypicreds import` of {entry.label}: its password is back in {target}"]
+            put_line_back(target, entry.name, token, data.get("password_line"), data.get("pypirc_before"))
+        if not already_stored:
+            store.delete(entry.key)
+        return [f"undid {label}: its password is back in {target}"]
     if in_file is not None and fingerprint(in_file) == entry.fingerprint:
         pypirc_edit.set_password(target, entry.name, None)
+    if current is not None:
+        index.remove(current)
     index.add(entry)
     index.save()
-    return [f"finished importing {entry.label}, which an interrupted `pypicreds import` had left half done"]
+    return [f"finished {label}, which had been left half done"]
 
 
 _REPAIRS = {"add": _repair_add, "rotate": _repair_rotate, "remove": _repair_remove, "import": _repair_import}
