@@ -138,8 +138,8 @@ def add(
             token_info=facts,
         )
         pypirc_url = None if repo.builtin else repo.url
+        snapshot = _StoreSnapshot(chosen, entry.key)  # reads the store: fails before anything is written
         journal = recovery.begin("add", entry, pypirc=pypirc_file, pypirc_url=pypirc_url)
-        snapshot = _StoreSnapshot(chosen, entry.key)
         if snapshot.previous not in (None, token):
             outcome.notes.append(
                 f"warning: the keyring already held a token for {repo.url} as {repo.username} that pypicreds "
