@@ -138,7 +138,7 @@ def add(
             token_info=facts,
         )
         pypirc_url = None if repo.builtin else repo.url
-        snapshot = _StoreSnapshot(chosen, entry.key)  # reads the store: fails before anything is written
+        snapshot = StoreSnapshot(chosen, entry.key)  # reads the store: fails before anything is written
         journal = recovery.begin("add", entry, pypirc=pypirc_file, pypirc_url=pypirc_url)
         if snapshot.previous not in (None, token):
             outcome.notes.append(
@@ -192,7 +192,7 @@ def _refuse_shared_keyring_entry(index: Index, repo: repositories.Repository, pr
             )
 
 
-class _StoreSnapshot:
+class StoreSnapshot:
     """What a change to the store would lose, put back if the change fails.
 
     The file store's files are kept byte for byte (a vault write re-encrypts every entry with
@@ -232,7 +232,7 @@ class _StoreSnapshot:
         return bool(self.files)
 
 
-def _undo_add(journal: recovery.Journal, store: TokenStore, snapshot: _StoreSnapshot, entry: Entry,
+def _undo_add(journal: recovery.Journal, store: TokenStore, snapshot: StoreSnapshot, entry: Entry,
               pypirc_file: Path | None) -> None:
     """Put back the state before a failed add. If a step of the undo fails too, the journal
     stays and the next command finishes the undo."""
@@ -309,7 +309,7 @@ def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
         )
         journal = recovery.begin("rotate", new, old=entry)
         old_token = store.get(entry.key)  # to put back if a later step fails
-        snapshot = _StoreSnapshot(store)
+        snapshot = StoreSnapshot(store)
         try:
             store.set(entry.key, token)
         except BaseException:
@@ -343,7 +343,7 @@ def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
         return outcome
 
 
-def _undo_rotate(journal, store: TokenStore, snapshot: _StoreSnapshot, entry: Entry, old_token: str | None,
+def _undo_rotate(journal, store: TokenStore, snapshot: StoreSnapshot, entry: Entry, old_token: str | None,
                  pypirc_target: Path | None) -> None:
     """Put the old token back after a failed rotate. If that fails too, the journal stays and
     the next command finishes the rotate instead (the store holds the new token)."""
@@ -376,7 +376,7 @@ def remove(*, name: str, project: str | None = None, keep_pypirc: bool = False,
         if keep_pypirc:
             target = None
         store = open_store(entry.store)
-        snapshot = _StoreSnapshot(store)
+        snapshot = StoreSnapshot(store)
         old_token = None if snapshot.files else store.get(entry.key)  # to put back if .pypirc refuses
         journal = recovery.begin("remove", entry, pypirc=target)
         try:
@@ -404,7 +404,7 @@ def remove(*, name: str, project: str | None = None, keep_pypirc: bool = False,
         return outcome
 
 
-def _undo_remove(journal, store: TokenStore, snapshot: _StoreSnapshot, entry: Entry, old_token: str | None) -> None:
+def _undo_remove(journal, store: TokenStore, snapshot: StoreSnapshot, entry: Entry, old_token: str | None) -> None:
     """Put the token back after .pypirc refused. If that fails too, the journal stays and the
     next command finishes the removal instead."""
     try:

@@ -174,13 +174,13 @@ def _move_line(path: Path, token: str, index: Index, entry: Entry, *, store: Tok
     command finish or undo this if the process dies (recovery._repair_import); a failure here
     undoes the earlier steps, the line going back exactly where it was."""
     from . import pypirc
-    from .credentials import _StoreSnapshot
+    from .credentials import StoreSnapshot
 
     journal = recovery.begin("import", entry, pypirc=path, already_stored=already_stored)
     snapshot = None
     try:
         if store is not None:
-            snapshot = _StoreSnapshot(store, entry.key)
+            snapshot = StoreSnapshot(store, entry.key)
             store.set(entry.key, token)
     except BaseException:
         journal.finish()  # the store refused: nothing changed

@@ -30,6 +30,7 @@ def run(argv: list[str] | None = None) -> int:
         output.error(e)
         return int(e.exit_code)
     except typer.Exit as e:
+        output.repairs()
         return e.exit_code
     except (typer.Abort, KeyboardInterrupt):
         sys.stderr.write("\npypicreds: aborted\n")
