@@ -339,3 +339,15 @@ def test_locked_keyring(cli_env, locked_secret_service):
     fails_cleanly(done, NEW_TOKEN)
     assert "locked" in done.stderr
     assert snapshot(env) == before
+
+
+def test_pypicreds_home_owned_by_another_user_is_refused(cli_env, tmp_path):
+    """A PYPICREDS_HOME someone else owns (a shared /tmp, say) is never used for tokens."""
+    foreign = tmp_path / "foreign"
+    foreign.mkdir(mode=0o777)
+    os.chown(foreign, 65534, 65534)
+    env = {**cli_env, "PYPICREDS_HOME": str(foreign), "PYPICREDS_STORE": "file"}
+    done = run_cli(["add", "testpypi", "--no-pypirc", "--token-stdin"], env, input=NEW_TOKEN)
+    fails_cleanly(done, NEW_TOKEN)
+    assert "belongs to another user" in done.stderr
+    assert list(foreign.iterdir()) == []

@@ -21,6 +21,13 @@ def ensure_private_dir(path: Path) -> Path:
     except FileExistsError:
         if not path.is_dir():
             raise PypicredsError(f"{path} exists and is not a directory") from None
+        owner = path.stat().st_uid
+        if owner != os.getuid():
+            # another user's directory (say under /tmp) could swap our files or read our vault
+            raise PypicredsError(
+                f"{path} belongs to another user (uid {owner}), so pypicreds will not keep tokens in it",
+                hint="point PYPICREDS_HOME at a directory of your own",
+            ) from None
     except OSError as e:
         raise PypicredsError(f"cannot create {path}: {e.strerror}") from e
     return path
