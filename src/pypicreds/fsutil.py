@@ -6,9 +6,12 @@ import contextlib
 import errno
 import os
 from collections.abc import Iterator
-from pathlib import Path
 
 from .errors import PypicredsError
+
+TYPE_CHECKING = False  # pathlib is imported where a Path is made: not on `env`'s read path
+if TYPE_CHECKING:
+    from pathlib import Path
 
 TMP_MARK = ".pypicreds-tmp-"
 
@@ -36,7 +39,9 @@ def ensure_private_dir(path: Path) -> Path:
 def atomic_write(path: Path, data: bytes, *, follow_symlink: bool = True) -> None:
     """Replace `path` with `data`: temp file in the same directory (0600 at creation),
     fsync, rename, fsync the directory. A symlink stays a symlink; its target is rewritten."""
-    target = Path(os.path.realpath(path)) if follow_symlink else path
+    from pathlib import Path
+
+    target = Path(os.path.realpath(path)) if follow_symlink else Path(path)
     directory = target.parent
     tmp = directory / f".{target.name}{TMP_MARK}{os.getpid()}"
     try:
@@ -68,6 +73,8 @@ def atomic_write(path: Path, data: bytes, *, follow_symlink: bool = True) -> Non
 
 def remove_stale_temps(directory: Path, name: str) -> list[Path]:
     """Delete temp files of `name` left in `directory` by killed pypicreds processes."""
+    from pathlib import Path
+
     removed = []
     with contextlib.suppress(OSError):
         for entry in os.scandir(directory):

@@ -6,7 +6,7 @@ It holds names, URLs, usernames, stores, dates, a fingerprint and a masked form:
 from __future__ import annotations
 
 import json
-from pathlib import Path
+import os
 
 from . import paths
 from .errors import PypicredsError
@@ -82,16 +82,23 @@ def _shown(text: str) -> str:
 
 
 class Index:
-    def __init__(self, path: Path, entries: list[Entry], extra: dict) -> None:
-        self.path = path
+    def __init__(self, path: str | os.PathLike, entries: list[Entry], extra: dict) -> None:
+        self._path = os.fspath(path)  # a string: `env` and `list` never need pathlib
         self.entries = entries
         self.extra = extra  # keys written by other versions, or cached facts (keyring backend)
 
+    @property
+    def path(self):
+        from pathlib import Path
+
+        return Path(self._path)
+
     @classmethod
-    def load(cls, path: Path | None = None) -> Index:
-        path = path or paths.index_path()
+    def load(cls, path: str | os.PathLike | None = None) -> Index:
+        path = path or paths.home_file("index.json")
         try:
-            raw = path.read_bytes()
+            with open(path, "rb") as f:
+                raw = f.read()
         except FileNotFoundError:
             return cls(path, [], {})
         except OSError as e:

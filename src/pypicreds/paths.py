@@ -1,25 +1,44 @@
-"""Where pypicreds' files live: an environment override first, then the platform default."""
+"""Where pypicreds' files live: an environment override first, then the platform default.
+
+pathlib is imported only by the functions that return a Path: `pypicreds env` reads its two
+files through `home_file()` strings, and pathlib's import (with urllib.parse) is a tenth of its
+start-up."""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from .errors import PypicredsError
 
+TYPE_CHECKING = False  # (typing itself is one of the imports the env path avoids)
+if TYPE_CHECKING:
+    from pathlib import Path
 
-def home_dir() -> Path:
+
+def home_str() -> str:
     """pypicreds' own directory (index, vault, key file): PYPICREDS_HOME, else the user config dir."""
     override = os.environ.get("PYPICREDS_HOME")
     if override:
-        return Path(override).expanduser()
+        return os.path.normpath(os.path.expanduser(override))
     import platformdirs  # deferred: ~18 ms, not needed when PYPICREDS_HOME is set
 
-    return Path(platformdirs.user_config_dir("pypicreds"))
+    return platformdirs.user_config_dir("pypicreds")
+
+
+def home_file(name: str) -> str:
+    return os.path.join(home_str(), name)
+
+
+def home_dir() -> Path:
+    from pathlib import Path
+
+    return Path(home_str())
 
 
 def pypirc_path(option: str | os.PathLike | None = None) -> Path:
     """`--pypirc PATH`, else PYPICREDS_PYPIRC, else ~/.pypirc."""
+    from pathlib import Path
+
     if option:
         return Path(option).expanduser()
     override = os.environ.get("PYPICREDS_PYPIRC")
@@ -38,7 +57,7 @@ def pypirc_path(option: str | os.PathLike | None = None) -> Path:
 
 
 def index_path() -> Path:
-    return home_dir() / "index.json"
+    return home_dir() / "index.json"  # (Index.load itself reads home_file("index.json"))
 
 
 def vault_path() -> Path:
@@ -56,7 +75,7 @@ def journal_path() -> Path:
 def interrupted() -> bool:
     """Whether a killed pypicreds left a half-done change (one stat; see recovery.py)."""
     try:
-        return os.path.exists(journal_path())
+        return os.path.exists(home_file("journal.json"))
     except PypicredsError:
         return False
 

@@ -31,11 +31,14 @@ import json
 import os
 from collections import namedtuple
 from collections.abc import Iterator
-from pathlib import Path
 
 from .. import fsutil, paths
 from ..errors import PypicredsError, StoreError, StoreUnavailable, VaultError
 from .base import TokenKey
+
+TYPE_CHECKING = False  # Path in annotations only; see FileStore.__init__
+if TYPE_CHECKING:
+    from pathlib import Path
 
 FORMAT = "pypicreds-vault"
 VERSION = 1
@@ -124,10 +127,30 @@ class FileStore:
         keyfile_path: Path | None = None,
         lock_path: Path | None = None,
     ) -> None:
-        self.vault_path = Path(vault_path) if vault_path else paths.vault_path()
-        self.keyfile_path = Path(keyfile_path) if keyfile_path else paths.keyfile_path()
-        self.lock_path = Path(lock_path) if lock_path else paths.lock_path()
+        # strings: reading a token (`pypicreds env`) never needs pathlib; the Path properties
+        # below are for writes and for callers
+        self._vault = os.fspath(vault_path) if vault_path else paths.home_file("vault.json")
+        self._keyfile = os.fspath(keyfile_path) if keyfile_path else paths.home_file("vault.key")
+        self._lock = os.fspath(lock_path) if lock_path else paths.home_file(".lock")
         self._keys: dict[bytes, bytes] = {}  # header bytes -> key: Argon2 runs once per instance
+
+    @property
+    def vault_path(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._vault)
+
+    @property
+    def keyfile_path(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._keyfile)
+
+    @property
+    def lock_path(self) -> Path:
+        from pathlib import Path
+
+        return Path(self._lock)
 
     # --- TokenStore ---
 
@@ -136,7 +159,7 @@ class FileStore:
         if vault is None or key not in vault.entries:
             return None  # nothing to decrypt: no passphrase asked, no file created
         aead = self._unlock(vault)
-        return _open_entry(aead, key, vault.entries[key], self.vault_path)
+        return _open_entry(aead, key, vault.entries[key], self._vault)
 
     def set(self, key: TokenKey, token: str) -> None:
         with self._store_errors("update"), fsutil.locked(self.lock_path):
@@ -188,12 +211,13 @@ class FileStore:
 
     def _read(self) -> Vault | None:
         try:
-            data = self.vault_path.read_bytes()
+            with open(self._vault, "rb") as f:
+                data = f.read()
         except FileNotFoundError:
             return None
         except OSError as e:
             raise StoreError(f"cannot read the vault {self.vault_path}: {e.strerror or e}") from e
-        return parse_vault(data, self.vault_path)
+        return parse_vault(data, self._vault)
 
     def _unlock(self, vault: Vault) -> object:
         """The AES-GCM cipher for `vault`, after checking the key against the header."""
@@ -201,7 +225,7 @@ class FileStore:
         key = self._keys.get(header)
         if key is None:
             if vault.protection == PASSPHRASE:
-                key = derive_key(_passphrase(self.vault_path), vault.header["kdf"])
+                key = derive_key(_passphrase(self._vault), vault.header["kdf"])
             else:
                 key = self._read_keyfile()
         aead = _aesgcm(key)
@@ -231,7 +255,8 @@ class FileStore:
 
     def _read_keyfile(self) -> bytes:
         try:
-            key = self.keyfile_path.read_bytes()
+            with open(self._keyfile, "rb") as f:
+                key = f.read()
         except FileNotFoundError:
             raise VaultError(
                 f"the key file {self.keyfile_path} of the vault {self.vault_path} is missing",
