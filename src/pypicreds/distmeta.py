@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import os
 
 from .errors import PypicredsError
 from .tokens import normalize_project
@@ -10,14 +10,14 @@ from .tokens import normalize_project
 MAX_METADATA = 4 * 1024 * 1024
 
 
-def project_name(path: str | Path) -> str:
+def project_name(path: str | os.PathLike) -> str:
     """The normalised project name a wheel or sdist declares."""
-    path = Path(path)
-    if path.suffix == ".whl":
+    path = os.fspath(path)  # plain strings: upload's start-up has no use for pathlib
+    if path.endswith(".whl"):
         reader = _wheel_metadata
-    elif path.name.endswith((".tar.gz", ".tgz", ".tar")):
+    elif path.endswith((".tar.gz", ".tgz", ".tar")):
         reader = _sdist_pkg_info
-    elif path.suffix == ".zip":
+    elif path.endswith(".zip"):
         reader = _zip_pkg_info
     else:
         raise PypicredsError(f"{path} is not a wheel or an sdist", hint="upload .whl and .tar.gz files")
@@ -47,7 +47,7 @@ def _header(text: str, field: str) -> str | None:
     return None
 
 
-def _wheel_metadata(path: Path) -> str:
+def _wheel_metadata(path: str) -> str:
     import zipfile
 
     with zipfile.ZipFile(path) as zf:
@@ -58,7 +58,7 @@ def _wheel_metadata(path: Path) -> str:
     raise PypicredsError(f"{path} has no .dist-info/METADATA")
 
 
-def _sdist_pkg_info(path: Path) -> str:
+def _sdist_pkg_info(path: str) -> str:
     import tarfile
 
     with tarfile.open(path) as tf:
@@ -71,7 +71,7 @@ def _sdist_pkg_info(path: Path) -> str:
     raise PypicredsError(f"{path} has no PKG-INFO")
 
 
-def _zip_pkg_info(path: Path) -> str:
+def _zip_pkg_info(path: str) -> str:
     import zipfile
 
     with zipfile.ZipFile(path) as zf:

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 import re
 from collections import namedtuple
 
@@ -211,6 +209,9 @@ def encode(m: Macaroon) -> str:
 
 def append_caveats(m: Macaroon, caveats: list[bytes]) -> Macaroon:
     """`m` with first-party caveats appended and its signature chained over them."""
+    import hashlib  # deferred with hmac: only --ttl appends caveats
+    import hmac
+
     signature = m.signature
     for caveat in caveats:
         signature = hmac.new(signature, caveat, hashlib.sha256).digest()

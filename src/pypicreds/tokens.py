@@ -15,7 +15,6 @@ Error messages here never contain the token or any piece of it.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import datetime
 
@@ -65,7 +64,9 @@ def check_token_text(token: str, *, pypi_like: bool) -> str:
 
 def fingerprint(token: str) -> str:
     """First 8 hex digits of SHA-256: enough to tell tokens apart, useless to an attacker."""
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()[:8]
+    from hashlib import sha256  # deferred: `env` and `upload` never fingerprint
+
+    return sha256(token.encode("utf-8")).hexdigest()[:8]
 
 
 def mask(token: str) -> str:

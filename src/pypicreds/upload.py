@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-from pathlib import Path
 
 from . import distmeta, tokens
 from .retrieve import reveal_entry
@@ -31,10 +30,10 @@ def find_files(patterns: list[str]) -> list[str]:
     patterns = patterns or ["dist/*"]
     files: list[str] = []
     for pattern in patterns:
-        if Path(pattern).is_file():  # a literal name, even one with [ or * in it
+        if os.path.isfile(pattern):  # a literal name, even one with [ or * in it
             matches = [pattern]
         else:
-            matches = [m for m in sorted(glob.glob(pattern)) if Path(m).is_file()]
+            matches = [m for m in sorted(glob.glob(pattern)) if os.path.isfile(m)]
         if not matches:
             raise PypicredsError(*_no_match(pattern))
         files.extend(m for m in matches if m not in files)
@@ -42,7 +41,7 @@ def find_files(patterns: list[str]) -> list[str]:
 
 
 def _no_match(pattern: str) -> tuple[str, str]:
-    if Path(pattern).is_dir():
+    if os.path.isdir(pattern):
         return f"{pattern} is a directory", f"give the files in it, e.g. {pattern.rstrip('/')}/*"
     if glob.has_magic(pattern):
         return f"no files match {pattern}", "build them first, e.g. `python -m build`"
