@@ -16,6 +16,19 @@ if TYPE_CHECKING:
 TMP_MARK = ".pypicreds-tmp-"
 
 
+def sha256(data: bytes):
+    """SHA-256 (of a file's bytes) from the interpreter's built-in module when it has one:
+    `hashlib` loads OpenSSL's bindings, a tenth of `pypicreds env`'s start-up, for a checksum."""
+    try:
+        from _sha2 import sha256 as new  # CPython 3.12+
+    except ImportError:
+        try:
+            from _sha256 import sha256 as new  # CPython 3.11
+        except ImportError:
+            from hashlib import sha256 as new
+    return new(data)
+
+
 def ensure_private_dir(path: Path) -> Path:
     """Create `path` as 0700 if missing (parents with default mode)."""
     try:

@@ -24,7 +24,6 @@ left behind (`.NAME.pypicreds-tmp-PID`) are deleted by every mutating command.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import os
 from pathlib import Path
@@ -54,7 +53,7 @@ def digest(path: str | os.PathLike | None) -> str | None:
     if path is None:
         return None
     try:
-        return hashlib.sha256(Path(os.path.realpath(path)).read_bytes()).hexdigest()
+        return fsutil.sha256(Path(os.path.realpath(path)).read_bytes()).hexdigest()
     except FileNotFoundError:
         return None
     except OSError:

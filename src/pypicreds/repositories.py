@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import namedtuple
 from urllib.parse import urlsplit
 
 from .errors import UsageError
@@ -31,11 +31,11 @@ def _refuse_token(value: str, what: str) -> None:
 TOKEN_HOSTS = {"upload.pypi.org": "pypi.org", "pypi.org": "pypi.org", "test.pypi.org": "test.pypi.org"}
 
 
-@dataclass(frozen=True)
-class Repository:
-    name: str
-    url: str
-    username: str
+class Repository(namedtuple("Repository", "name url username")):
+    """A repository: a name, an upload URL and a username (a named tuple: `add` starts faster
+    without the dataclasses import)."""
+
+    __slots__ = ()
 
     @property
     def builtin(self) -> bool:

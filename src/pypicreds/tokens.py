@@ -64,7 +64,7 @@ def check_token_text(token: str, *, pypi_like: bool) -> str:
 
 def fingerprint(token: str) -> str:
     """First 8 hex digits of SHA-256: enough to tell tokens apart, useless to an attacker."""
-    from hashlib import sha256  # deferred: `env` and `upload` never fingerprint
+    from .fsutil import sha256
 
     return sha256(token.encode("utf-8")).hexdigest()[:8]
 

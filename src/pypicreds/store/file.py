@@ -66,19 +66,6 @@ _ENTRY_KEYS = {"repository", "url", "username", "project", "nonce", "ciphertext"
 Sealed = namedtuple("Sealed", "nonce ciphertext")
 
 
-def _sha256(data: bytes):
-    """SHA-256 from the interpreter's built-in module when it has one: `hashlib` loads OpenSSL's
-    bindings, a tenth of `pypicreds env`'s start-up, for one checksum of a small file."""
-    try:
-        from _sha2 import sha256  # CPython 3.12+
-    except ImportError:
-        try:
-            from _sha256 import sha256  # CPython 3.11
-        except ImportError:
-            from hashlib import sha256
-    return sha256(data)
-
-
 def _aesgcm(key: bytes):
     """cryptography's AES-GCM. The public module drags in `typing` and more (~14 ms per start,
     the largest cost of `pypicreds env`); the class it re-exports is the Rust binding's own,
@@ -456,7 +443,7 @@ def _canonical(value) -> bytes:
 
 
 def _digest(doc: dict) -> str:
-    return _sha256(_canonical(doc)).hexdigest()
+    return fsutil.sha256(_canonical(doc)).hexdigest()
 
 
 def _b64(data: bytes) -> str:
