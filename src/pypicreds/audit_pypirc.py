@@ -15,6 +15,7 @@ from pathlib import Path
 from . import repositories, tokens
 from .audit import ERROR, WARNING, Finding, Token, shown
 from .errors import PypicredsError
+from .pypirc_parse import _locate, _split
 
 PYPI_HOSTS = ("upload.pypi.org", "test.pypi.org")
 TWINE_KEYS = ("username", "repository", "password", "ca_cert", "client_cert")
@@ -42,25 +43,8 @@ def _read_raw(path: Path) -> _Raw:
     text = path.read_bytes().decode("utf-8")
     parser = configparser.RawConfigParser()
     parser.read_string(text)
-    cls = configparser.RawConfigParser
-    own: dict[tuple[str, str], int] = {}
-    headers: dict[str, int] = {}
-    section, in_option = None, False
-    for number, line in enumerate(text.splitlines(), start=1):
-        stripped = line.strip()
-        if not stripped or stripped.startswith(("#", ";")):
-            continue
-        if in_option and line[:1].isspace():
-            continue  # continuation of a multi-line value
-        header = cls.SECTCRE.match(stripped)
-        if header:
-            section, in_option = header.group("header"), False
-            headers.setdefault(section, number)
-            continue
-        option = cls.OPTCRE.match(stripped)
-        if option and section is not None:
-            own.setdefault((section, option.group("option").strip().lower()), number)
-            in_option = True
+    # where each section and key stands, with configparser's own rule for continuation lines
+    headers, own = _locate(_split(text))
     return _Raw(parser, own, headers)
 
 
