@@ -278,14 +278,10 @@ def show(name: str, project: str | None = None) -> Entry:
 
 
 def reveal(name: str, project: str | None = None) -> str:
+    from .retrieve import reveal_entry
+
     recovery.recover_if_needed()
     return reveal_entry(Index.load().get(name, project))
-
-
-def reveal_entry(entry: Entry) -> str:
-    from .retrieve import reveal_entry as from_store
-
-    return from_store(entry)
 
 
 def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
