@@ -56,18 +56,6 @@ def pypirc_path(option: str | os.PathLike | None = None) -> Path:
     return Path(home) / ".pypirc"
 
 
-def index_path() -> Path:
-    return home_dir() / "index.json"  # (Index.load itself reads home_file("index.json"))
-
-
-def vault_path() -> Path:
-    return home_dir() / "vault.json"
-
-
-def keyfile_path() -> Path:
-    return home_dir() / "vault.key"
-
-
 def journal_path() -> Path:
     return home_dir() / "journal.json"
 

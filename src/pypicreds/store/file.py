@@ -1,6 +1,6 @@
 """The encrypted file vault: tokens under AES-256-GCM, for machines without a usable keyring.
 
-The vault is one small JSON file (paths.vault_path(), 0600):
+The vault is one small JSON file (`vault.json` in PYPICREDS_HOME, 0600):
 
     {"format": "pypicreds-vault", "version": 1,
      "protection": "passphrase" | "keyfile",
