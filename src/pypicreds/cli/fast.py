@@ -106,11 +106,12 @@ def run(args: list[str]) -> int | None:
     if parsed is None:
         return None
     command, params = parsed
-    from ..errors import PypicredsError
     from . import actions, output
+    from .run import guarded
 
     output.QUIET = quiet
-    try:
+
+    def action() -> int | None:
         if command == "env":
             actions.env(params["name"], params["shell"], params["unset"], params["project"], params["ttl"])
         elif command == "list":
@@ -118,28 +119,11 @@ def run(args: list[str]) -> int | None:
         elif command == "exec":
             actions.exec_(params["name"], params["command"], params["project"], params["ttl"])
         elif command == "upload":
-            code = actions.upload(params["name"], params["files"], params["skip_check"], params["project"],
+            return actions.upload(params["name"], params["files"], params["skip_check"], params["project"],
                                   params["ttl"], params["twine_options"])
-            output.repairs()
-            return code
         else:
             name = params.pop("name")
             actions.add(name, **params)
-    except PypicredsError as e:
-        output.repairs()
-        output.error(e)
-        return int(e.exit_code)
-    except KeyboardInterrupt:
-        import sys
+        return None
 
-        sys.stderr.write("\npypicreds: aborted\n")
-        return 130
-    except BrokenPipeError:
-        return 1
-    except Exception:
-        from .run import report_unexpected
-
-        report_unexpected()
-        return 1
-    output.repairs()
-    return 0
+    return guarded(action)

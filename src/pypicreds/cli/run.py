@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 
 from ..errors import ExitCode, PypicredsError
 from . import output
@@ -23,16 +24,29 @@ def run(argv: list[str] | None = None) -> int:
         if args[0] == "exec":
             args = ["exec", *_options_first(args[1:])]
     command = typer.main.get_command(app)
+
+    def invoke() -> int | None:
+        try:
+            return command.main(args=args, prog_name="pypicreds", standalone_mode=False, obj=obj)
+        except typer.Exit as e:
+            return e.exit_code
+        except typer.Abort:
+            raise KeyboardInterrupt from None
+
+    return guarded(invoke)
+
+
+def guarded(action: Callable[[], int | None]) -> int:
+    """Run one command (Typer's or the fast path's) and turn how it ended into an exit code:
+    the one place that catches errors. Expected failures are one line on stderr; unexpected ones
+    are scrubbed of tokens. Repairs of interrupted changes are reported either way."""
     try:
-        result = command.main(args=args, prog_name="pypicreds", standalone_mode=False, obj=obj)
+        result = action()
     except PypicredsError as e:
         output.repairs()
         output.error(e)
         return int(e.exit_code)
-    except typer.Exit as e:
-        output.repairs()
-        return e.exit_code
-    except (typer.Abort, KeyboardInterrupt):
+    except KeyboardInterrupt:
         sys.stderr.write("\npypicreds: aborted\n")
         return 130
     except BrokenPipeError:
