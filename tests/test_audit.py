@@ -412,3 +412,16 @@ def test_fix_first_finishes_an_import_that_was_killed(env, monkeypatch):
     assert run_cli(["show", "pypi", "--reveal"], env).stdout.strip() == SCOPED
     assert not recovery.journal_path().exists()
     assert_no_secret(SCOPED, first.stdout, first.stderr, second.stdout, second.stderr)
+
+
+def test_cr_only_line_endings_are_read_as_twine_reads_them(env):
+    """twine splits lines at a bare CR too (universal newlines): audit and doctor must agree."""
+    text = "[distutils]\rindex-servers =\r    pypi\r    priv\r\r[priv]\rrepository = https://example.org/\rusername = me\r"
+    write_pypirc(env, text)
+    findings, result = audit(env)
+    assert "Traceback" not in result.stderr and result.stderr.count("pypicreds: error") == 0
+    assert "missing-section" not in ids(findings) and "unlisted-section" not in ids(findings)
+    doctor = run_cli(["doctor", "priv", "--json"], env)
+    assert "Traceback" not in doctor.stderr
+    assert "Missing" not in doctor.stdout + doctor.stderr
+    assert json.loads(doctor.stdout)[0]["url"]["value"] == "https://example.org/"

@@ -15,7 +15,7 @@ from pathlib import Path
 from . import repositories, tokens
 from .audit import ERROR, WARNING, Finding, Token, shown
 from .errors import PypicredsError
-from .pypirc_parse import _locate, _split
+from .pypirc_parse import parse_file
 
 PYPI_HOSTS = ("upload.pypi.org", "test.pypi.org")
 TWINE_KEYS = ("username", "repository", "password", "ca_cert", "client_cert")
@@ -38,13 +38,8 @@ class _Raw:
 
 
 def _read_raw(path: Path) -> _Raw:
-    import configparser
-
-    text = path.read_bytes().decode("utf-8")
-    parser = configparser.RawConfigParser()
-    parser.read_string(text)
-    # where each section and key stands, with configparser's own rule for continuation lines
-    headers, own = _locate(_split(text))
+    # the same reading as the editor's (line endings as twine's file reading splits them)
+    parser, headers, own = parse_file(path)
     return _Raw(parser, own, headers)
 
 

@@ -110,11 +110,9 @@ def diagnose(
 
 
 def _parser(path: Path):
-    import configparser
+    from .pypirc_parse import parse_file
 
-    parser = configparser.RawConfigParser()
-    parser.read_string(Path(os.path.realpath(path)).read_bytes().decode("utf-8"))
-    return parser
+    return parse_file(path)[0]
 
 
 def twine_config(parser) -> dict[str, dict[str, str | None]]:

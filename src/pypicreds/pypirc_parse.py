@@ -172,6 +172,14 @@ def _is_value_line(line: str) -> bool:
     return bool(value) and not value.startswith(("#", ";"))
 
 
+def parse_file(path: Path) -> tuple[RawConfigParser, dict[str, int], dict[tuple[str, str], int]]:
+    """The file read once as twine reads it: (parser, section header lines, key lines). A missing
+    file is an empty config. For the readers (audit, doctor) that need the parser itself."""
+    lines = _split(_load(path) or "")
+    headers, keys = _locate(lines)
+    return _parse(lines, _shown(path)), headers, keys
+
+
 def _parse(lines: list[str], shown: str) -> RawConfigParser:
     """Parse as twine does. Errors give the line number, never the line: it may hold a token
     (so no exception chaining either: configparser's messages quote the line)."""
