@@ -267,11 +267,6 @@ def inspect(name: str | None, project: str | None = None, token: str | None = No
     return tokens.inspect(token).to_json()
 
 
-def list_entries() -> list[Entry]:
-    recovery.recover_if_needed()
-    return Index.load().entries
-
-
 def show(name: str, project: str | None = None) -> Entry:
     recovery.recover_if_needed()
     return Index.load().get(name, project)

@@ -196,13 +196,6 @@ def _entry(data: dict, which: str = "entry"):
     return Entry(**data[which])
 
 
-def _stored_fingerprint(store, key) -> str | None:
-    from .tokens import fingerprint
-
-    token = store.get(key)
-    return None if token is None else fingerprint(token)
-
-
 def _repair_add(data: dict) -> list[str]:
     from . import pypirc as pypirc_edit
     from .errors import PypircError
