@@ -15,11 +15,10 @@ from pathlib import Path
 from . import repositories, tokens
 from .audit import ERROR, WARNING, Finding, Token, shown
 from .errors import PypicredsError
-from .pypirc_parse import parse_file
+from .pypirc_parse import RESERVED_SECTIONS as RESERVED
+from .pypirc_parse import TWINE_KEYS, parse_file
 
 PYPI_HOSTS = ("upload.pypi.org", "test.pypi.org")
-TWINE_KEYS = ("username", "repository", "password", "ca_cert", "client_cert")
-RESERVED = ("distutils", "server-login", "DEFAULT")
 _INLINE_COMMENT = re.compile(r"\s[#;]")
 
 

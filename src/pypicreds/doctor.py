@@ -17,10 +17,10 @@ from urllib.parse import urlparse, urlunparse
 
 from . import paths, repositories, tokens
 from .errors import PypicredsError
+from .pypirc_parse import TWINE_KEYS
 
-PYPI_UPLOAD_URLS = tuple(repositories.BUILTIN_URLS.values())  # twine.utils DEFAULT/TEST_REPOSITORY
+PYPI_UPLOAD_URLS = repositories.PYPI_UPLOAD_URLS
 _PYPI_HOSTNAMES = {"pypi.python.org", "testpypi.python.org", "upload.pypi.org", "test.pypi.org"}
-TWINE_KEYS = ("username", "repository", "password", "ca_cert", "client_cert")
 
 
 @dataclass

@@ -20,7 +20,7 @@ from .index import Entry, Index, now_iso
 from .store import TokenStore
 
 # twine forces the username `__token__` for URLs that start with these (twine.auth.Resolver.is_pypi)
-PYPI_UPLOAD_URLS = tuple(repositories.BUILTIN_URLS.values())
+PYPI_UPLOAD_URLS = repositories.PYPI_UPLOAD_URLS
 
 
 @dataclass

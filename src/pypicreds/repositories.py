@@ -13,6 +13,8 @@ BUILTIN_URLS = {
     "pypi": "https://upload.pypi.org/legacy/",
     "testpypi": "https://test.pypi.org/legacy/",
 }
+# twine forces the username __token__ for exactly these two URL strings
+PYPI_UPLOAD_URLS = tuple(BUILTIN_URLS.values())
 DEFAULT_USERNAME = "__token__"
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _UNSAFE_RE = re.compile(r"[\s\x00-\x1f\x7f]")
