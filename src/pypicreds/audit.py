@@ -19,6 +19,7 @@ from pathlib import Path
 
 from . import paths, repositories, tokens
 from .errors import PypicredsError
+from .pypirc_parse import shown  # noqa: F401  (audit_fix, audit_pypirc and the CLI show paths this way)
 
 ERROR, WARNING, INFO = "error", "warning", "info"
 SEVERITIES = (ERROR, WARNING, INFO)
@@ -93,17 +94,6 @@ def run(
     findings += _config_dir_findings(paths.home_dir())
     findings.sort(key=lambda f: (f.path is None, f.path or "", f.line or 0, f.id))
     return findings
-
-
-def shown(path: Path | str) -> str:
-    """`~/.pypirc` rather than /home/me/.pypirc."""
-    home = os.environ.get("HOME")
-    if home:
-        try:
-            return "~/" + str(Path(path).relative_to(home))
-        except ValueError:
-            pass
-    return str(path)
 
 
 # --------------------------------------------------------------------------- tokens

@@ -17,7 +17,7 @@ from urllib.parse import urlparse, urlunparse
 
 from . import paths, repositories, tokens
 from .errors import PypicredsError
-from .pypirc_parse import TWINE_KEYS
+from .pypirc_parse import TWINE_KEYS, shown
 
 PYPI_UPLOAD_URLS = repositories.PYPI_UPLOAD_URLS
 _PYPI_HOSTNAMES = {"pypi.python.org", "testpypi.python.org", "upload.pypi.org", "test.pypi.org"}
@@ -98,11 +98,11 @@ def diagnose(
         _compare(d, held.get(repo), environ)
         results.append(d)
     if name is not None and name not in config.repositories and name not in held:
-        results[0].notes.append(f"neither {_shown(path)} nor pypicreds knows a repository called {name}")
+        results[0].notes.append(f"neither {shown(path)} nor pypicreds knows a repository called {name}")
     default_file = Path(os.path.expanduser("~/.pypirc"))
     if os.path.realpath(path) != os.path.realpath(default_file):
         for d in results:
-            d.notes.append(f"twine reads {_shown(default_file)} unless given --config-file {_shown(path)}")
+            d.notes.append(f"twine reads {shown(default_file)} unless given --config-file {shown(path)}")
     return results
 
 
@@ -152,12 +152,12 @@ def _resolve(name, parser, lines, environ, keyring, path: Path) -> Diagnosis:
     env_url = environ.get("TWINE_REPOSITORY_URL")
     if env_url:  # twine: `if repository_url:` -- an empty variable does not count
         cfg, url_source = _from_url(env_url)
-        d.notes.append(f"TWINE_REPOSITORY_URL is set: twine ignores `-r {name}` and {_shown(path)}")
+        d.notes.append(f"TWINE_REPOSITORY_URL is set: twine ignores `-r {name}` and {shown(path)}")
         d.url = Value("env", cfg["repository"], line=None)
     else:
         cfg = twine_config(parser).get(name)
         if cfg is None:
-            d.error = f"Missing '{name}' section from {_shown(path)}"
+            d.error = f"Missing '{name}' section from {shown(path)}"
             if name not in ("pypi", "testpypi") and parser is not None and parser.has_section(name):
                 d.error += f" ([{name}] is not listed in [distutils] index-servers)"
             return d
@@ -337,9 +337,3 @@ def _where(value: Value) -> str:
     if value.source == "url":
         return "the credentials in TWINE_REPOSITORY_URL"
     return f"[{value.section}] line {value.line} of .pypirc"
-
-
-def _shown(path: Path) -> str:
-    from .audit import shown
-
-    return shown(path)

@@ -112,15 +112,18 @@ def _locate(lines: list[str]) -> tuple[dict[str, int], dict[tuple[str, str], int
 # --------------------------------------------------------------------------- files and parsing
 
 
-def _shown(path: Path) -> str:
+def shown(path: Path | str) -> str:
     """The path as the user knows it: `~/.pypirc` rather than /home/me/.pypirc."""
     home = os.environ.get("HOME")
     if home:
         try:
-            return "~/" + str(path.relative_to(home))
+            return "~/" + str(Path(path).relative_to(home))
         except ValueError:
             pass
     return str(path)
+
+
+_shown = shown  # the name the editing modules use
 
 
 def _load(path: Path) -> str | None:
