@@ -23,7 +23,7 @@ Error messages name lines and sections, never values: a malformed line may hold 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from collections import namedtuple
 from pathlib import Path
 
 from .pypirc_parse import (
@@ -56,27 +56,31 @@ from .pypirc_remove import remove_repository  # noqa: F401
 # --------------------------------------------------------------------------- reading
 
 
-@dataclass(frozen=True)
-class RepositoryEntry:
-    """One repository as twine would see it if asked for `name`. Holds no secret."""
-
-    name: str
-    url: str | None  # `repository`, else the built-in URL for pypi/testpypi, else None
-    username: str | None
-    has_password: bool  # a `password` twine would send (section or [server-login])
-    password_empty: bool  # `password =`: twine sends an empty password, never asks the keyring
-    listed: bool  # named in [distutils] index-servers (twine ignores unlisted sections' keys)
-    section_line: int | None  # line of the `[name]` header, None without a section
-    keys: dict[str, KeyLocation] = field(default_factory=dict)  # username/repository/password/...
+# Named tuples, not dataclasses: `add` is timed against a bare configupdater script, and the
+# dataclasses import costs a noticeable share of that.
 
 
-@dataclass(frozen=True)
-class PypircConfig:
-    path: Path
-    exists: bool
-    index_servers: tuple[str, ...]  # as twine uses it (`pypi testpypi` when missing)
-    index_servers_line: int | None  # None: no index-servers key
-    repositories: dict[str, RepositoryEntry]  # pypi, then listed names (with or without a section), then other sections
+class RepositoryEntry(namedtuple(
+    "RepositoryEntry", "name url username has_password password_empty listed section_line keys"
+)):
+    """One repository as twine would see it if asked for `name`. Holds no secret.
+
+    url: `repository`, else the built-in URL for pypi/testpypi, else None; has_password: a
+    `password` twine would send (section or [server-login]); password_empty: `password =`, so
+    twine sends an empty password and never asks the keyring; listed: named in [distutils]
+    index-servers (twine ignores unlisted sections' keys); section_line: the `[name]` header's
+    line, None without a section; keys: where username/repository/password/... come from
+    (KeyLocation by key)."""
+
+    __slots__ = ()
+
+
+class PypircConfig(namedtuple("PypircConfig", "path exists index_servers index_servers_line repositories")):
+    """index_servers: as twine uses it (`pypi testpypi` when missing); index_servers_line: None
+    without an index-servers key; repositories: pypi, then listed names (with or without a
+    section), then other sections."""
+
+    __slots__ = ()
 
     def get(self, name: str) -> RepositoryEntry | None:
         return self.repositories.get(name)

@@ -2,19 +2,22 @@
 options are (found by configupdater), line splices, and the check that an edit changed only
 what it meant to (the result is parsed again and compared as twine would see it).
 
+Both configupdater and the check read only the chunks of the file (pypirc_parse._chunks)
+that matter: a 1,000-section file is edited in about the time configupdater takes to read it
+once, while the whole file is still parsed (once, before the edit) as twine would.
+
 Internal to pypirc_edit.py and pypirc_remove.py.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import fsutil
 from .errors import PypircError
-from .pypirc_parse import RESERVED_SECTIONS, _content, _ending, _is_value_line, _parse, _split
+from .pypirc_parse import RESERVED_SECTIONS, _chunks, _content, _ending, _is_value_line, _parse, _split
 
 if TYPE_CHECKING:
     from configparser import RawConfigParser
@@ -26,24 +29,28 @@ _KEY_PREFIX_RE = re.compile(r"[^=:]*[=:]\s*")  # configparser splits at the firs
 # --------------------------------------------------------------------------- the editable document
 
 
-@dataclass
 class _Option:
-    key: str  # lower-cased, as configparser and twine see it
-    start: int  # index of the `key = value` line
-    value_end: int  # index after the last line of the value (trailing comments/blank lines excluded)
+    __slots__ = ("key", "start", "value_end")
+
+    def __init__(self, key: str, start: int, value_end: int) -> None:
+        self.key = key  # lower-cased, as configparser and twine see it
+        self.start = start  # index of the `key = value` line
+        self.value_end = value_end  # index after the value's last line (trailing comments/blank lines excluded)
 
     def shift(self, delta: int) -> None:
         self.start += delta
         self.value_end += delta
 
 
-@dataclass
 class _Section:
-    name: str
-    start: int  # index of the [header] line
-    content_end: int  # index after the header or the last option's value
-    indent: str  # leading whitespace of its last option line, for keys we add
-    options: dict[str, _Option] = field(default_factory=dict)
+    __slots__ = ("name", "start", "content_end", "indent", "options")
+
+    def __init__(self, name: str, start: int, content_end: int, indent: str) -> None:
+        self.name = name
+        self.start = start  # index of the [header] line
+        self.content_end = content_end  # index after the header or the last option's value
+        self.indent = indent  # leading whitespace of its last option line, for keys we add
+        self.options: dict[str, _Option] = {}
 
     def shift(self, delta: int) -> None:
         self.start += delta
@@ -63,10 +70,10 @@ class _Doc:
         self.original = text or ""
         self.shown = shown
         self.lines = _split(self.original)
-        self.parser = _parse(self.lines, shown)  # the file as twine sees it before the edit
+        self.original_lines = self.lines[:]
+        self.parser = _parse(self.lines, shown)  # the whole file as twine sees it before the edit
         self.newline = _newline_style(self.lines)
-        self._sections: dict[str, _Section] | None = None
-        self._stale = True
+        self._sections: dict[str, _Section | None] = {}  # found so far, None: not in the file
 
     @property
     def text(self) -> str:
@@ -77,10 +84,9 @@ class _Doc:
         return self.text != self.original
 
     def section(self, name: str) -> _Section | None:
-        if self._sections is None or (self._stale and name not in self._sections):
-            self._sections = _structure(self.lines, self.shown)
-            self._stale = False
-        return self._sections.get(name)
+        if name not in self._sections:
+            self._sections[name] = _find_section(self.lines, self.shown, name)
+        return self._sections[name]
 
     def set_content(self, index: int, content: str) -> None:
         """Replace one line's text, keeping its ending."""
@@ -115,14 +121,15 @@ class _Doc:
         self._reposition(start, end, len(new) - (end - start))
 
     def _reposition(self, start: int, end: int, delta: int) -> None:
-        for name, section in list((self._sections or {}).items()):
-            if section.content_end < start:
+        for name, section in list(self._sections.items()):
+            if section is None:  # the splice may have created it
+                del self._sections[name]
+            elif section.content_end < start:
                 continue
-            if section.start >= end:
+            elif section.start >= end:
                 section.shift(delta)
             else:  # the splice touched this section: find it again when asked
                 del self._sections[name]
-                self._stale = True
 
 
 def _key_indent(doc: _Doc, index: int, base: str) -> str:
@@ -155,8 +162,20 @@ def _for_configupdater(line: str) -> str:
     return _content(line) + "\n"
 
 
-def _structure(lines: list[str], shown: str) -> dict[str, _Section]:
-    """Where each section and option is, from configupdater's blocks (which keep the lines)."""
+def _find_section(lines: list[str], shown: str, name: str) -> _Section | None:
+    """Where `[name]` and its options are, from configupdater reading only the chunks that
+    could hold it (a chunk reads the same alone as within the file)."""
+    for start, end, names in _chunks(lines):
+        if name in names:
+            found = _structure(lines[start:end], shown, start).get(name)
+            if found is not None:
+                return found
+    return None
+
+
+def _structure(lines: list[str], shown: str, offset: int = 0) -> dict[str, _Section]:
+    """Where each section and option of `lines` is (`offset`: the index of its first line in
+    the file), from configupdater's blocks (which keep the lines)."""
     from configupdater import ConfigUpdater, Option, Section
 
     updater = ConfigUpdater(strict=False)  # configparser already rejected real duplicates
@@ -168,7 +187,7 @@ def _structure(lines: list[str], shown: str) -> dict[str, _Section]:
             hint="edit the file by hand; pypicreds left it unchanged",
         ) from None
     sections: dict[str, _Section] = {}
-    index = 0
+    index = offset
     for block in updater.iter_blocks():
         if not isinstance(block, Section):
             index += len(block.lines)
@@ -184,7 +203,7 @@ def _structure(lines: list[str], shown: str) -> dict[str, _Section]:
                 section.indent = sub.lines[0][: len(sub.lines[0]) - len(sub.lines[0].lstrip())]
             index += len(sub.lines)
         sections.setdefault(section.name, section)
-    if index != len(lines):
+    if index != offset + len(lines):
         raise PypircError(f"cannot edit {shown}: it could not be mapped line by line", hint="edit it by hand")
     return sections
 
@@ -229,23 +248,13 @@ def _value_offset(key_line: str) -> int:
     return match.end() if match else len(key_line)
 
 
-def _views(parser: RawConfigParser) -> dict[str, dict[str, str]]:
-    """Each section's keys; those equal to [DEFAULT]'s are left out (twine cannot tell them apart)."""
-    defaults = dict(parser.defaults())
-    views = {
-        name: {k: v for k, v in parser.items(name, raw=True) if defaults.get(k) != v} for name in parser.sections()
-    }
-    views["DEFAULT"] = defaults
-    return views
-
-
 def _verify(doc: _Doc, name: str, check) -> RawConfigParser:
     """Parse the edited text and make sure twine sees only the intended change.
 
     `check(after_parser)` returns a reason when the change to `name` is not as intended;
     every other section (and [distutils] apart from index-servers) must be unchanged."""
-    after = _parse(_split(doc.text), doc.shown)
-    before_views, after_views = _views(doc.parser), _views(after)
+    lines = _split(doc.text)
+    after, before_views, after_views = _compare_nearby(doc, lines, name) or _compare_all(doc, lines)
     for views in (before_views, after_views):
         views.pop(name, None)
         views.get("distutils", {}).pop("index-servers", None)
@@ -261,6 +270,64 @@ def _verify(doc: _Doc, name: str, check) -> RawConfigParser:
             "pypicreds left it unchanged",
         )
     return after
+
+
+def _compare_all(doc: _Doc, lines: list[str]) -> tuple[RawConfigParser, dict, dict]:
+    """The edited file parsed whole: (its parser, every section's view before, and after)."""
+    after = _parse(lines, doc.shown)
+    return after, _views(doc.parser), _views(after)
+
+
+def _compare_nearby(doc: _Doc, lines: list[str], name: str) -> tuple[RawConfigParser, dict, dict] | None:
+    """What `_compare_all` finds, parsing only the chunks the edit changed, those that may
+    hold `name`, [distutils] or [server-login] (what twine reads for `name`) and the first.
+
+    Sound because a chunk reads the same wherever it stands: every section outside these
+    chunks is byte-identical and has the same [DEFAULT]. None (parse it all) when that does
+    not hold or cannot be shown cheaply: the edit touched a [DEFAULT] header, a parsed
+    section's name also occurs in a chunk left out, or the parse fails (the whole-file parse
+    then reports the error with its true line number)."""
+    import configparser
+
+    old, new = doc.original_lines, lines
+    before, after = _chunks(old), _chunks(new)
+    shortest = min(len(before), len(after))
+    head = 0
+    while head < shortest and old[slice(*before[head][:2])] == new[slice(*after[head][:2])]:
+        head += 1
+    tail = 0
+    while tail < shortest - head and old[slice(*before[-1 - tail][:2])] == new[slice(*after[-1 - tail][:2])]:
+        tail += 1
+    wanted = {name, "distutils", "server-login"}
+    for chunk in before[head : len(before) - tail] + after[head : len(after) - tail]:
+        wanted |= chunk[2]
+    if "DEFAULT" in wanted:
+        return None
+    read, left_out = [], set()
+    for index, (start, end, names) in enumerate(after):
+        if index == 0 or names & wanted:
+            read += new[start:end]
+        else:
+            left_out |= names
+    parser = configparser.RawConfigParser(defaults=doc.parser.defaults())
+    try:
+        parser.read_file((_content(line) + "\n" for line in read), source=doc.shown)
+    except configparser.Error:
+        return None
+    if left_out.intersection(parser.sections()):
+        return None
+    names = wanted.union(parser.sections())
+    return parser, _views(doc.parser, names), _views(parser, names)
+
+
+def _views(parser: RawConfigParser, names=None) -> dict[str, dict[str, str]]:
+    """Each section's keys (of `names` only, if given); those equal to [DEFAULT]'s are left
+    out (twine cannot tell them apart)."""
+    defaults = dict(parser.defaults())
+    sections = parser.sections() if names is None else [n for n in names if parser.has_section(n)]
+    views = {name: {k: v for k, v in parser.items(name, raw=True) if defaults.get(k) != v} for name in sections}
+    views["DEFAULT"] = defaults
+    return views
 
 
 def _save(path: Path, doc: _Doc) -> None:

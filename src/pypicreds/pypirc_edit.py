@@ -125,6 +125,10 @@ def _twine_url(parser: RawConfigParser, name: str) -> str | None:
 
 def _refuse_hidden_password(doc: _Doc, name: str, password: str | None) -> None:
     """Never destroy a token in the file, nor leave one twine would use instead of ours."""
+    parser = doc.parser
+    own = (parser.has_section(s) and parser.has_option(s, "password") for s in (name, "server-login"))
+    if "password" not in parser.defaults() and not any(own):
+        return  # no password anywhere twine would look (so no lines to find)
     keys = _locate(doc.lines)[1]
     found = _effective(doc.parser, keys, name, "password")
     if found is None and ("DEFAULT", "password") in keys:  # it will apply to a section we create
@@ -186,9 +190,7 @@ def _set_value(doc: _Doc, option: _Option, value: str) -> None:
 def _digest(value: str) -> str:
     """How the record remembers what add wrote, to tell later whether it is still there
     (a digest: a URL could carry credentials)."""
-    import hashlib
-
-    return hashlib.sha256(value.encode("utf-8")).hexdigest()[:16]
+    return fsutil.sha256(value.encode("utf-8")).hexdigest()[:16]
 
 
 def _secretish(text: str) -> bool:
@@ -315,8 +317,6 @@ def put_password_line_back(
     """Undo `take_password_line` byte for byte: the lines go back where they stood. Writes only
     when the result is exactly the file as it was (its SHA-256 is `original_sha256`); returns
     False otherwise (the file changed since), and the caller falls back to set_password."""
-    import hashlib
-
     _check_name(name)
     path = Path(path)
     parts, at, joined = where.get("parts"), where.get("line"), where.get("joined", "")
@@ -327,7 +327,7 @@ def put_password_line_back(
         lines[at - 1] += joined
         lines[at:at] = [password.join(parts)]
         data = "".join(lines).encode("utf-8")
-        if hashlib.sha256(data).hexdigest() != original_sha256:
+        if fsutil.sha256(data).hexdigest() != original_sha256:
             return False
         fsutil.atomic_write(path, data)
         return True

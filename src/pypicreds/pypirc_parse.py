@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
+from collections import namedtuple
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,13 +30,11 @@ _SPEC = "https://packaging.python.org/specifications/pypirc/"
 # --------------------------------------------------------------------------- twine's lookups
 
 
-@dataclass(frozen=True)
-class KeyLocation:
+class KeyLocation(namedtuple("KeyLocation", "section line")):
     """Where a value comes from: its section (the repository's own, `DEFAULT` or
     `server-login`) and its 1-based line."""
 
-    section: str
-    line: int
+    __slots__ = ()
 
 
 def _effective(parser: RawConfigParser, keys: dict, name: str, key: str) -> tuple[str, KeyLocation] | None:
@@ -107,6 +105,32 @@ def _locate(lines: list[str]) -> tuple[dict[str, int], dict[tuple[str, str], int
             option = match.group("option").rstrip().lower()
             keys.setdefault((section, option), number)
     return headers, keys
+
+
+def _chunks(lines: list[str]) -> list[tuple[int, int, frozenset[str]]]:
+    """The file cut where configparser starts afresh: before every `[header]` line that is not
+    indented. Such a line is never a value's continuation, so no line before it changes how
+    any line after it is read (beyond duplicate names). Each chunk is (first line, end, names):
+    the names of every line in it that could be a header, indented or not, so a superset of
+    the sections it defines. The first chunk (what precedes the first such header, maybe
+    nothing) is always there."""
+    import configparser
+
+    sectcre = configparser.RawConfigParser.SECTCRE
+    chunks = []
+    start, names = 0, set()
+    for index, line in enumerate(lines):
+        if "[" not in line or line.lstrip()[:1] != "[":
+            continue
+        match = sectcre.match(line.strip())
+        if match is None:
+            continue
+        if line[0] == "[":
+            chunks.append((start, index, frozenset(names)))
+            start, names = index, set()
+        names.add(match.group("header"))
+    chunks.append((start, len(lines), frozenset(names)))
+    return chunks
 
 
 # --------------------------------------------------------------------------- files and parsing
