@@ -26,7 +26,9 @@ def project_name(path: str | os.PathLike) -> str:
     except PypicredsError:
         raise
     except Exception as e:  # OSError, a bad zip or tar, text that is not UTF-8
-        if not isinstance(e, (OSError, UnicodeDecodeError)) and type(e).__module__ not in ("zipfile", "tarfile"):
+        if not isinstance(e, (OSError, UnicodeDecodeError)) and type(e).__module__ not in (
+            "zipfile", "tarfile", "pypicreds.quickzip"
+        ):
             raise
         raise PypicredsError(f"cannot read the metadata of {path}: {e}") from e
     name = _header(text, "Name")
@@ -48,14 +50,10 @@ def _header(text: str, field: str) -> str | None:
 
 
 def _wheel_metadata(path: str) -> str:
-    import zipfile
+    def wanted(parts: list[str]) -> bool:
+        return len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA"
 
-    with zipfile.ZipFile(path) as zf:
-        for info in zf.infolist():
-            parts = info.filename.split("/")
-            if len(parts) == 2 and parts[0].endswith(".dist-info") and parts[1] == "METADATA":
-                return zf.read(info)[:MAX_METADATA].decode("utf-8")
-    raise PypicredsError(f"{path} has no .dist-info/METADATA")
+    return _zip_member(path, wanted, ".dist-info/METADATA")
 
 
 def _sdist_pkg_info(path: str) -> str:
@@ -72,11 +70,27 @@ def _sdist_pkg_info(path: str) -> str:
 
 
 def _zip_pkg_info(path: str) -> str:
+    return _zip_member(path, lambda parts: len(parts) == 2 and parts[1] == "PKG-INFO", "PKG-INFO")
+
+
+def _zip_member(path: str, wanted, what: str) -> str:
+    """The text of the first member whose name (split at '/') `wanted` accepts."""
+    from . import quickzip
+
+    try:
+        data = quickzip.read_member(path, wanted, MAX_METADATA)
+    except quickzip.Unusual:  # zip64, encryption, another compression: let zipfile read it
+        data = _zipfile_member(path, wanted)
+    if data is None:
+        raise PypicredsError(f"{path} has no {what}")
+    return data.decode("utf-8")
+
+
+def _zipfile_member(path: str, wanted) -> bytes | None:
     import zipfile
 
     with zipfile.ZipFile(path) as zf:
         for info in zf.infolist():
-            parts = info.filename.split("/")
-            if len(parts) == 2 and parts[1] == "PKG-INFO":
-                return zf.read(info)[:MAX_METADATA].decode("utf-8")
-    raise PypicredsError(f"{path} has no PKG-INFO")
+            if wanted(info.filename.split("/")):
+                return zf.read(info)[:MAX_METADATA]
+    return None

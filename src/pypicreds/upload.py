@@ -1,15 +1,13 @@
 """The one place that runs twine: `python -m twine` of this interpreter, credentials in its
 environment only, never in its argv (argv is visible to every user through ps).
 
-pypicreds never imports twine: it runs in a child, whose output and exit code reach the user
-unchanged."""
+pypicreds never imports twine. `twine check` runs as a child; `twine upload` replaces the
+pypicreds process (exec, as `pypicreds exec` does), so its output, signals and exit code are
+twine's own and no pypicreds process stays around holding the token."""
 
 from __future__ import annotations
 
-import glob
 import os
-import signal
-import subprocess
 import sys
 
 from . import distmeta, tokens
@@ -33,6 +31,8 @@ def find_files(patterns: list[str]) -> list[str]:
         if os.path.isfile(pattern):  # a literal name, even one with [ or * in it
             matches = [pattern]
         else:
+            import glob  # only for patterns: the shell has usually expanded them already
+
             matches = [m for m in sorted(glob.glob(pattern)) if os.path.isfile(m)]
         if not matches:
             raise PypicredsError(*_no_match(pattern))
@@ -41,6 +41,8 @@ def find_files(patterns: list[str]) -> list[str]:
 
 
 def _no_match(pattern: str) -> tuple[str, str]:
+    import glob
+
     if os.path.isdir(pattern):
         return f"{pattern} is a directory", f"give the files in it, e.g. {pattern.rstrip('/')}/*"
     if glob.has_magic(pattern):
@@ -71,9 +73,9 @@ def split_twine_options(options: list[str]) -> tuple[list[str], list[str]]:
 
 def twine_command() -> list[str]:
     """`python -m twine` of this interpreter (twine is a dependency of pypicreds)."""
-    import importlib.util
+    from importlib.machinery import PathFinder  # finds without importing; lighter than importlib.util
 
-    if importlib.util.find_spec("twine") is None:
+    if PathFinder.find_spec("twine") is None:
         raise PypicredsError(
             f"twine is not installed for {sys.executable}",
             hint="install it into pypicreds' environment: `python -m pip install twine`",
@@ -89,8 +91,8 @@ def upload(
     twine_options: list[str] | None = None,
     project: str | None = None,
     ttl: int | None = None,
-) -> int:
-    """`twine check`, then `twine upload`; returns twine's exit code.
+) -> None:
+    """`twine check`, then `twine upload` in place of this process. Returns only by raising.
 
     Everything pypicreds can find wrong (unknown name, no files, bad options, no twine, a store
     that cannot give the token) fails before twine starts."""
@@ -122,7 +124,12 @@ def upload(
     # ours last: with argparse the last occurrence of an option wins
     command = [*twine, "upload", "--non-interactive", *upload_options,
                "--repository-url", entry.url, "--", *files]
-    return run_child(command, env)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execve(command[0], command, env)
+    except OSError as e:
+        raise PypicredsError(f"cannot run {command[0]}: {e.strerror}") from None
 
 
 def choose_entry(index: Index, name: str, project: str | None, projects: set[str]) -> Entry:
@@ -177,6 +184,9 @@ def run_child(command: list[str], env) -> int:
 
     SIGTERM and SIGHUP sent to pypicreds are passed on, so stopping pypicreds stops twine too
     (Ctrl-C already reaches both: they share the terminal's process group)."""
+    import signal
+    import subprocess
+
     child = subprocess.Popen(command, env=env)
     forwarded = (signal.SIGTERM, signal.SIGHUP)
     previous = {sig: signal.signal(sig, lambda signum, _frame: child.send_signal(signum)) for sig in forwarded}

@@ -55,10 +55,11 @@ def exec_(name: str, command: list[str], project: str | None, ttl: str | None) -
 
 
 def upload(name: str, files: list[str], skip_check: bool, project: str | None, ttl: str | None,
-           twine_options: list[str]) -> int:
+           twine_options: list[str]) -> None:
+    """Returns only by raising: twine replaces this process."""
     from .. import upload as uploading
 
-    return uploading.upload(name, files, skip_check=skip_check, twine_options=twine_options,
+    uploading.upload(name, files, skip_check=skip_check, twine_options=twine_options,
                             project=project, ttl=ttl_seconds(ttl))
 
 

@@ -111,7 +111,7 @@ def run(args: list[str]) -> int | None:
 
     output.QUIET = quiet
 
-    def action() -> int | None:
+    def action() -> None:
         if command == "env":
             actions.env(params["name"], params["shell"], params["unset"], params["project"], params["ttl"])
         elif command == "list":
@@ -119,11 +119,10 @@ def run(args: list[str]) -> int | None:
         elif command == "exec":
             actions.exec_(params["name"], params["command"], params["project"], params["ttl"])
         elif command == "upload":
-            return actions.upload(params["name"], params["files"], params["skip_check"], params["project"],
-                                  params["ttl"], params["twine_options"])
+            actions.upload(params["name"], params["files"], params["skip_check"], params["project"],
+                           params["ttl"], params["twine_options"])
         else:
             name = params.pop("name")
             actions.add(name, **params)
-        return None
 
     return guarded(action)

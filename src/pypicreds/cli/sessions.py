@@ -75,4 +75,4 @@ def upload(
     Options for twine go after --. Example: pypicreds upload testpypi -- --skip-existing
     """
     twine_options = (ctx.obj or {}).get("after_separator") or []
-    raise typer.Exit(actions.upload(name, files or [], skip_check, project, ttl, twine_options))
+    actions.upload(name, files or [], skip_check, project, ttl, twine_options)
