@@ -240,6 +240,31 @@ def test_twine_errors_reach_the_user_unchanged(cli_env, index, tmp_path, tmp_hom
     assert_no_secret(WRONG_TOKEN, tmp_home / ".config/pypicreds", index.log)
 
 
+def test_upload_reports_a_repair_before_twine_takes_over(cli_env, index, tmp_path, tmp_home):
+    """twine replaces pypicreds, so a repair of a killed command's leftovers (here an `add` that
+    died after storing its token, before the index listed it: the next command finishes it) must
+    be reported before the exec, or never."""
+    from pypicreds import recovery
+    from pypicreds.index import Entry, Index
+    from pypicreds.store import open_store
+    from pypicreds.tokens import fingerprint
+
+    store("local", index.url)
+    entry = Entry(name="half-added", url="http://127.0.0.1:9/h/", username="__token__", store="file",
+                  fingerprint=fingerprint(WRONG_TOKEN), masked="p…0", added="2024-01-01T00:00:00Z")
+    recovery.begin("add", entry)
+    open_store("file").set(entry.key, WRONG_TOKEN)
+    work = project(tmp_path, "repair-then-upload")
+    result = subprocess.run(["pypicreds", "upload", "local", "--skip-check", "--", "--no-color", *TWINE_FLAGS],
+                            env=cli_env, cwd=work, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert "finished adding half-added, which an interrupted `pypicreds add` had left half done" in result.stderr
+    assert uploaded(index, "repair-then-upload", "1.0")
+    assert not (tmp_home / ".config/pypicreds/journal.json").exists()
+    assert Index.load().find("half-added", None) is not None
+    assert_no_secret(WRONG_TOKEN, result.stdout, result.stderr)
+
+
 def test_upload_token_is_in_twine_env_never_in_any_argv(cli_env, tmp_path, tmp_home):
     """An 'index' that accepts the connection and never answers holds twine mid-upload, so the
     whole of /proc can be read while twine has the credentials. twine replaced pypicreds

@@ -58,9 +58,12 @@ def upload(name: str, files: list[str], skip_check: bool, project: str | None, t
            twine_options: list[str]) -> None:
     """Returns only by raising: twine replaces this process."""
     from .. import upload as uploading
+    from ..retrieve import repair_if_needed
 
+    if repair_if_needed():
+        output.repairs()  # twine replaces this process: say it now
     uploading.upload(name, files, skip_check=skip_check, twine_options=twine_options,
-                            project=project, ttl=ttl_seconds(ttl))
+                     project=project, ttl=ttl_seconds(ttl))
 
 
 def list_(json_: bool) -> None:
