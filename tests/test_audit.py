@@ -414,6 +414,29 @@ def test_fix_first_finishes_an_import_that_was_killed(env, monkeypatch):
     assert_no_secret(SCOPED, first.stdout, first.stderr, second.stdout, second.stderr)
 
 
+def test_audit_finishes_a_killed_import_before_it_looks(env, monkeypatch):
+    """The same leftovers, plain `audit`: it repairs first (as `list` does), so it reports the
+    files as they are after the repair, not a plaintext password that is already moving."""
+    from pypicreds import recovery
+    from pypicreds.index import Entry
+    from pypicreds.store import open_store
+    from pypicreds.tokens import fingerprint
+
+    for name in ("PYPICREDS_STORE", "PYPICREDS_PASSPHRASE"):
+        monkeypatch.setenv(name, env[name])
+    original = f"[distutils]\nindex-servers = pypi\n\n[pypi]\npassword = {SCOPED}\nusername = __token__\n"
+    path = write_pypirc(env, original)
+    entry = Entry(name="pypi", url="https://upload.pypi.org/legacy/", username="__token__", store="file",
+                  fingerprint=fingerprint(SCOPED), masked="pypi-…", added="2024-01-01T00:00:00Z", pypirc=str(path))
+    recovery.begin("import", entry, pypirc=path, already_stored=False)
+    open_store("file").set(entry.key, SCOPED)
+    result = run_cli(["audit", "--json"], env)
+    assert "interrupted `pypicreds import` of pypi" in result.stderr, result.stderr
+    assert "plaintext-password" not in {finding["id"] for finding in json.loads(result.stdout)}
+    assert path.read_text() == original.replace(f"password = {SCOPED}\n", "")
+    assert_no_secret(SCOPED, result.stdout, result.stderr)
+
+
 def test_cr_only_line_endings_are_read_as_twine_reads_them(env):
     """twine splits lines at a bare CR too (universal newlines): audit and doctor must agree."""
     text = "[distutils]\rindex-servers =\r    pypi\r    priv\r\r[priv]\rrepository = https://example.org/\rusername = me\r"

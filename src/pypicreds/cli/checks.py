@@ -24,7 +24,9 @@ def audit(
     Example: pypicreds audit --fix
     """
     from .. import audit as auditing
+    from ..retrieve import repair_if_needed
 
+    repair_if_needed()  # a killed command's half-done change first: the findings describe the result
     findings = auditing.run(pypirc=pypirc, max_age_days=max_age)
     if fix:
         from .. import audit_fix
