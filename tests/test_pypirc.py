@@ -602,6 +602,19 @@ def test_generated_files_read_like_twine_with_true_line_numbers(tmp_path, text):
     rc.unlink()
 
 
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=pypirc_texts(), name=st.sampled_from(["pypi", "testpypi", "mine", "a", "b.c", "x_1", "nowhere"]))
+def test_twine_view_is_what_twine_get_config_gives(tmp_path, text, name):
+    """pypirc_parse.twine_view (the editor's check, doctor's explanation) against twine itself."""
+    from pypicreds.pypirc_parse import _parse, _split, twine_view
+
+    rc = tmp_path / f"gen-{random.getrandbits(64):x}.pypirc"
+    rc.write_bytes(text.encode("utf-8"))
+    assume(_parses_like_twine(text))
+    assert twine_view(_parse(_split(text), "x"), name) == get_config(str(rc)).get(name)
+    rc.unlink()
+
+
 # --------------------------------------------------------------------------- large files (speed: tests/bench)
 
 

@@ -14,7 +14,7 @@ from pypirc_gen import VALUES, pypirc_texts
 
 from pypicreds.errors import PypircError
 from pypicreds.pypirc_doc import _compare_all, _compare_nearby, _Doc, _find_section, _structure
-from pypicreds.pypirc_parse import _chunks, _split, _twine_view
+from pypicreds.pypirc_parse import _chunks, _split, twine_view
 
 NAMES = ["mine", "pypi", "testpypi", "a", "distutils", "server-login", "DEFAULT"]
 INSERTED = st.one_of(
@@ -102,7 +102,7 @@ def test_checking_only_nearby_chunks_agrees_with_parsing_the_whole_file(data, te
         assert near.has_section(section) == full.has_section(section)
         if full.has_section(section):
             assert near.items(section, raw=True) == full.items(section, raw=True)
-    assert _twine_view(near, name) == _twine_view(full, name)
+    assert twine_view(near, name) == twine_view(full, name)
 
 
 def test_an_edit_that_duplicates_a_far_section_is_left_to_the_whole_file_parse():

@@ -17,7 +17,7 @@ from urllib.parse import urlparse, urlunparse
 
 from . import paths, repositories, tokens
 from .errors import PypicredsError
-from .pypirc_parse import TWINE_KEYS, shown
+from .pypirc_parse import shown, twine_view
 
 PYPI_UPLOAD_URLS = repositories.PYPI_UPLOAD_URLS
 _PYPI_HOSTNAMES = {"pypi.python.org", "testpypi.python.org", "upload.pypi.org", "test.pypi.org"}
@@ -115,28 +115,10 @@ def _parser(path: Path):
     return parse_file(path)[0]
 
 
-def twine_config(parser) -> dict[str, dict[str, str | None]]:
-    """twine.utils.get_config, line for line."""
-    import collections
+def _empty_config():
+    import configparser
 
-    if parser is None:
-        import configparser
-
-        parser = configparser.RawConfigParser()
-    defaults = {
-        "username": parser.get("server-login", "username", fallback=None),
-        "password": parser.get("server-login", "password", fallback=None),
-    }
-    config: dict = collections.defaultdict(lambda: defaults.copy())
-    index_servers = parser.get("distutils", "index-servers", fallback="pypi testpypi").split()
-    config["pypi"]["repository"] = repositories.BUILTIN_URLS["pypi"]
-    if "testpypi" in index_servers:
-        config["testpypi"]["repository"] = repositories.BUILTIN_URLS["testpypi"]
-    for repository in index_servers:
-        for key in TWINE_KEYS:
-            if parser.has_option(repository, key):
-                config[repository][key] = parser.get(repository, key)
-    return dict(config)
+    return configparser.RawConfigParser()
 
 
 def normalize_url(url: str) -> str:
@@ -155,7 +137,7 @@ def _resolve(name, parser, lines, environ, keyring, path: Path) -> Diagnosis:
         d.notes.append(f"TWINE_REPOSITORY_URL is set: twine ignores `-r {name}` and {shown(path)}")
         d.url = Value("env", cfg["repository"], line=None)
     else:
-        cfg = twine_config(parser).get(name)
+        cfg = twine_view(parser if parser is not None else _empty_config(), name)
         if cfg is None:
             d.error = f"Missing '{name}' section from {shown(path)}"
             if name not in ("pypi", "testpypi") and parser is not None and parser.has_section(name):

@@ -42,7 +42,7 @@ from .pypirc_parse import (
     _locate,
     _shown,
     _split,
-    _twine_view,
+    twine_view,
 )
 from .repositories import BUILTIN_URLS
 
@@ -231,7 +231,7 @@ def _ensure_listed(doc: _Doc, name: str, record: dict) -> None:
 
 
 def _check_added(after: RawConfigParser, name: str, url: str, username: str, password: str | None) -> str | None:
-    view = _twine_view(after, name)
+    view = twine_view(after, name)
     if view is None:
         return f"twine would not find [{name}]"
     if view.get("repository") != url:

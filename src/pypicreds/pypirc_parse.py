@@ -56,21 +56,25 @@ def _index_servers(parser: RawConfigParser) -> list[str]:
     return parser.get("distutils", "index-servers", fallback=" ".join(DEFAULT_INDEX_SERVERS)).split()
 
 
-def _twine_view(parser: RawConfigParser, name: str) -> dict[str, str | None] | None:
-    """`twine.utils.get_config(...)[name]`, or None where twine says "Missing section"."""
+def twine_view(parser: RawConfigParser, name: str) -> dict[str, str | None] | None:
+    """`twine.utils.get_config(...)[name]`, or None where twine says "Missing section".
+    (The editor checks its edits with it; doctor explains twine's choices with it.)
+
+    twine fills a defaultdict: pypi is always there, testpypi when listed, any other listed
+    name only once one of its keys is read; each starts from [server-login]'s credentials."""
     servers = _index_servers(parser)
-    if name != "pypi" and name not in servers:
-        return None
     view: dict[str, str | None] = {
         key: parser.get("server-login", key, fallback=None) for key in ("username", "password")
     }
-    if name in BUILTIN_URLS and (name == "pypi" or name in servers):
+    present = name == "pypi" or (name == "testpypi" and name in servers)
+    if present:
         view["repository"] = BUILTIN_URLS[name]
     if name in servers:
         for key in TWINE_KEYS:
             if parser.has_option(name, key):
                 view[key] = parser.get(name, key)
-    return view
+                present = True
+    return view if present else None
 
 
 def _locate(lines: list[str]) -> tuple[dict[str, int], dict[tuple[str, str], int]]:
