@@ -255,32 +255,37 @@ def set_password(path: str | os.PathLike, name: str, password: str | None) -> bo
     path = Path(path)
     with fsutil.locked(paths.lock_path()):
         doc = _Doc(_load(path), _shown(path))
-        section = doc.section(name)
-        if section is None:
-            raise PypircError(f"{doc.shown} has no [{name}] section", hint="add the repository first")
-        option = section.options.get("password")
-        if password is None and option is not None:
-            doc.splice(option.start, option.value_end, [])
-        elif password is not None and option is None:
-            indent = _key_indent(doc, section.content_end, section.indent)
-            doc.splice(section.content_end, section.content_end, [f"{indent}password = {password}"])
-        elif password is not None and _option_value(doc, option) != password:
-            _set_value(doc, option, password)
-        if not doc.changed and password is None:
-            return False
-
-        def check(after: RawConfigParser) -> str | None:
-            own = after.get(name, "password", fallback=None) if after.has_section(name) else None
-            if own != password:
-                return f"[{name}] would not hold the intended password"
-            before_rest = {k: v for k, v in doc.parser.items(name, raw=True) if k != "password"}
-            after_rest = {k: v for k, v in after.items(name, raw=True) if k != "password"}
-            return None if before_rest == after_rest else f"other keys of [{name}] would change"
-
-        if doc.changed:
-            _verify(doc, name, check)
-        _save(path, doc)  # a token is in there: make sure the file is 0600
+        _edit_password(doc, name, password)
+        if doc.changed or password is not None:
+            _save(path, doc)  # with a token in there, also to make sure the file is 0600
         return doc.changed
+
+
+def _edit_password(doc: _Doc, name: str, password: str | None) -> None:
+    """set_password's edit of `doc`, verified; raises PypircError when it cannot be done safely."""
+    section = doc.section(name)
+    if section is None:
+        raise PypircError(f"{doc.shown} has no [{name}] section", hint="add the repository first")
+    option = section.options.get("password")
+    if password is None and option is not None:
+        doc.splice(option.start, option.value_end, [])
+    elif password is not None and option is None:
+        indent = _key_indent(doc, section.content_end, section.indent)
+        doc.splice(section.content_end, section.content_end, [f"{indent}password = {password}"])
+    elif password is not None and _option_value(doc, option) != password:
+        _set_value(doc, option, password)
+    if not doc.changed:
+        return
+
+    def check(after: RawConfigParser) -> str | None:
+        own = after.get(name, "password", fallback=None) if after.has_section(name) else None
+        if own != password:
+            return f"[{name}] would not hold the intended password"
+        before_rest = {k: v for k, v in doc.parser.items(name, raw=True) if k != "password"}
+        after_rest = {k: v for k, v in after.items(name, raw=True) if k != "password"}
+        return None if before_rest == after_rest else f"other keys of [{name}] would change"
+
+    _verify(doc, name, check)
 
 
 # --------------------------------------------------------------------------- taking a password line out and back
@@ -307,8 +312,10 @@ def take_password_line(path: str | os.PathLike, name: str) -> dict[str, Any] | N
             parts = None  # a comment between its lines looks like a token: keep no copy of it
         at_end = option.value_end == len(doc.lines) and not _ending(old[-1])
         joined = _ending(doc.lines[option.start - 1]) if at_end else ""
-        set_password(path, name, None)
-        return {"line": option.start, "parts": parts, "joined": joined}
+        where = {"line": option.start, "parts": parts, "joined": joined}
+        _edit_password(doc, name, None)
+        _save(path, doc)
+        return where
 
 
 def put_password_line_back(
