@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import os
-from collections.abc import Iterator
 
 from .errors import PypicredsError
 
@@ -71,17 +69,21 @@ def atomic_write(path: Path, data: bytes, *, follow_symlink: bool = True) -> Non
             os.fsync(f.fileno())
         os.replace(tmp, target)
     except BaseException as e:
-        with contextlib.suppress(OSError):
+        try:
             os.unlink(tmp)
+        except OSError:
+            pass
         if isinstance(e, OSError):
             raise PypicredsError(f"cannot write {path}: {e.strerror}") from e
         raise
-    with contextlib.suppress(OSError):
+    try:
         dfd = os.open(directory, os.O_RDONLY)
         try:
             os.fsync(dfd)
         finally:
             os.close(dfd)
+    except OSError:
+        pass  # the rename is done; a directory that cannot be synced is no reason to fail
 
 
 def remove_stale_temps(directory: Path, name: str) -> list[Path]:
@@ -89,15 +91,20 @@ def remove_stale_temps(directory: Path, name: str) -> list[Path]:
     from pathlib import Path
 
     removed = []
-    with contextlib.suppress(OSError):
-        for entry in os.scandir(directory):
-            if entry.name.startswith(f".{name}{TMP_MARK}"):
-                pid = entry.name.rsplit("-", 1)[-1]
-                if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
-                    continue
-                with contextlib.suppress(OSError):
-                    os.unlink(entry.path)
-                    removed.append(Path(entry.path))
+    try:
+        entries = list(os.scandir(directory))
+    except OSError:
+        return removed
+    for entry in entries:
+        if entry.name.startswith(f".{name}{TMP_MARK}"):
+            pid = entry.name.rsplit("-", 1)[-1]
+            if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
+                continue
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                continue
+            removed.append(Path(entry.path))
     return removed
 
 
@@ -112,60 +119,84 @@ def _alive(pid: int) -> bool:
 _held: dict[str, int] = {}
 
 
-@contextlib.contextmanager
-def locked(lock_file: Path) -> Iterator[None]:
-    """Serialise read-modify-write cycles between pypicreds processes (blocking flock).
+# Context managers as classes, not contextlib: this module is on `pypicreds env`'s path, and
+# importing contextlib costs a noticeable share of its start-up.
+
+
+class locked:
+    """`with locked(path):` serialises read-modify-write cycles between pypicreds processes
+    (blocking flock).
 
     Re-entrant within one process: a nested `locked()` on the same file is a no-op,
     because a second flock on a new descriptor would wait for ourselves."""
-    import fcntl
 
-    key = os.path.abspath(lock_file)
-    if _held.get(key):
-        _held[key] += 1
+    def __init__(self, lock_file: Path) -> None:
+        self.lock_file = lock_file
+        self.key = os.path.abspath(lock_file)
+        self.fd: int | None = None
+
+    def __enter__(self) -> None:
+        import fcntl
+
+        if _held.get(self.key):
+            _held[self.key] += 1
+            return
+        ensure_private_dir(self.lock_file.parent)
+        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            yield
-        finally:
-            _held[key] -= 1
-        return
-    ensure_private_dir(lock_file.parent)
-    fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        _held[key] = 1
-        yield
-    finally:
-        _held.pop(key, None)
-        os.close(fd)  # closing releases the lock
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(fd)
+            raise
+        self.fd = fd
+        _held[self.key] = 1
+
+    def __exit__(self, *exc) -> None:
+        if self.fd is None:
+            _held[self.key] -= 1
+            return
+        _held.pop(self.key, None)
+        os.close(self.fd)  # closing releases the lock
+        self.fd = None
 
 
-@contextlib.contextmanager
-def try_locked(lock_file: Path) -> Iterator[bool]:
-    """Like `locked`, but never waits: yields False (holding nothing) when another process
-    has the lock. For reads that would tidy up only if no one else is at work."""
-    import fcntl
+class try_locked:
+    """Like `locked`, but never waits: `with try_locked(path) as got:` gives False (holding
+    nothing) when another process has the lock. For reads that would tidy up only if no one
+    else is at work."""
 
-    key = os.path.abspath(lock_file)
-    if _held.get(key):
-        with locked(lock_file):
-            yield True
-        return
-    try:
-        ensure_private_dir(lock_file.parent)
-        fd = os.open(lock_file, os.O_RDWR | os.O_CREAT, 0o600)
-    except (OSError, PypicredsError):
-        yield False
-        return
-    try:
+    def __init__(self, lock_file: Path) -> None:
+        self.lock_file = lock_file
+        self.key = os.path.abspath(lock_file)
+        self.fd: int | None = None
+        self.nested: locked | None = None
+
+    def __enter__(self) -> bool:
+        import fcntl
+
+        if _held.get(self.key):
+            self.nested = locked(self.lock_file)
+            self.nested.__enter__()
+            return True
+        try:
+            ensure_private_dir(self.lock_file.parent)
+            fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
+        except (OSError, PypicredsError):
+            return False
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
-            yield False
-            return
-        _held[key] = 1
-        try:
-            yield True
-        finally:
-            _held.pop(key, None)
-    finally:
-        os.close(fd)
+            os.close(fd)
+            return False
+        self.fd = fd
+        _held[self.key] = 1
+        return True
+
+    def __exit__(self, *exc) -> None:
+        if self.nested is not None:
+            self.nested.__exit__(*exc)
+            self.nested = None
+        elif self.fd is not None:
+            _held.pop(self.key, None)
+            os.close(self.fd)
+            self.fd = None

@@ -24,13 +24,10 @@ cryptography is imported only inside the functions that encrypt or derive keys.
 
 from __future__ import annotations
 
-import base64
 import binascii
-import contextlib
 import json
 import os
 from collections import namedtuple
-from collections.abc import Iterator
 
 from .. import fsutil, paths
 from ..errors import PypicredsError, StoreError, StoreUnavailable, VaultError
@@ -296,17 +293,28 @@ class FileStore:
         fsutil.ensure_private_dir(self.vault_path.parent)
         fsutil.atomic_write(self.vault_path, (json.dumps(doc, indent=2) + "\n").encode("ascii"))
 
-    @contextlib.contextmanager
-    def _store_errors(self, action: str) -> Iterator[None]:
+    def _store_errors(self, action: str) -> _StoreErrors:
         """Failures of the directory, lock or atomic write become StoreError (the store contract)."""
-        try:
-            yield
-        except (StoreError, StoreUnavailable):
-            raise
-        except PypicredsError as e:
-            raise StoreError(e.message, e.hint) from e
-        except OSError as e:
-            raise StoreError(f"cannot {action} the vault {self.vault_path}: {e.strerror or e}") from e
+        return _StoreErrors(f"cannot {action} the vault {self.vault_path}")
+
+
+class _StoreErrors:
+    """The context manager behind FileStore._store_errors (a class: contextlib is not imported
+    on `pypicreds env`'s path)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind, error, traceback) -> None:
+        if error is None or isinstance(error, (StoreError, StoreUnavailable)):
+            return
+        if isinstance(error, PypicredsError):
+            raise StoreError(error.message, error.hint) from error
+        if isinstance(error, OSError):
+            raise StoreError(f"{self.what}: {error.strerror or error}") from error
 
 
 # --- the file format ---
@@ -447,12 +455,15 @@ def _digest(doc: dict) -> str:
 
 
 def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode("ascii")
+    return binascii.b2a_base64(data, newline=False).decode("ascii")  # binascii: base64 costs more to import
 
 
 def _unb64(text) -> bytes:
+    text = _typed(text, str)
+    if not text.isascii():
+        raise ValueError("invalid base64")
     try:
-        return base64.b64decode(_typed(text, str), validate=True)
+        return binascii.a2b_base64(text, strict_mode=True)
     except binascii.Error as e:
         raise ValueError("invalid base64") from e
 
