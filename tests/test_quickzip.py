@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pypicreds import distmeta, quickzip
+from pypicreds.errors import PypicredsError
 
 LIMIT = 4096
 
@@ -98,8 +99,66 @@ def test_zip64_and_bytes_before_the_archive_go_to_zipfile(tmp_path):
     assert distmeta.project_name(prefixed) == "demo"  # zipfile read it
 
 
-def test_a_huge_member_is_read_only_up_to_the_limit(tmp_path):
+def test_a_member_over_the_limit_goes_to_zipfile(tmp_path):
+    """zipfile reads a member whole and checks its CRC; quickzip leaves that case to it."""
     wheel = tmp_path / "demo-1.0-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("demo-1.0.dist-info/METADATA", b"Name: demo\n" + b"x" * (50 * LIMIT))
-    assert quickzip.read_member(str(wheel), metadata_of, LIMIT) == reference(wheel)
+    with pytest.raises(quickzip.Unusual):
+        quickzip.read_member(str(wheel), metadata_of, LIMIT)
+    assert distmeta.project_name(wheel) == "demo"
+
+
+def _archive(members: list[tuple[str, bytes]], comment: bytes = b"") -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for name, data in members:
+            zf.writestr(name, data)
+        zf.comment = comment
+    return buffer.getvalue()
+
+
+def test_names_are_cut_at_nul_and_the_directory_is_walked_to_its_end(tmp_path):
+    """Found by review: zipfile cuts a name at NUL and reads the central directory by its size,
+    whatever the end record's entry count says."""
+    data = _archive([("evil.dist-info/METADATA\0x", b"Name: evil\n"), ("good.dist-info/METADATA", b"Name: good\n")])
+    path = tmp_path / "nul.whl"
+    path.write_bytes(data)
+    assert quickzip.read_member(str(path), metadata_of, LIMIT) == reference(path) == b"Name: evil\n"
+    data = _archive([("README", b"x"), ("demo-1.0.dist-info/METADATA", b"Name: demo\n")])
+    end = data.rfind(b"PK\x05\x06")
+    counted_one = data[: end + 8] + b"\x01\x00\x01\x00" + data[end + 12 :]  # says 1 entry, holds 2
+    path.write_bytes(counted_one)
+    assert quickzip.read_member(str(path), metadata_of, LIMIT) == reference(path) == b"Name: demo\n"
+
+
+def test_an_end_record_zipfile_finds_is_found_the_same_way(tmp_path):
+    member = [("demo-1.0.dist-info/METADATA", b"Name: demo\n")]
+    path = tmp_path / "comment.whl"
+    for comment in (b"", b"c" * 100, b"c" * 0xFFFF):
+        path.write_bytes(_archive(member, comment))
+        assert quickzip.read_member(str(path), metadata_of, LIMIT) == reference(path) == b"Name: demo\n"
+    path.write_bytes(_archive(member, b"c" * 0xFFFF) + b"!")  # zipfile's window is one byte wider
+    try:
+        expected = reference(path)
+    except zipfile.BadZipFile:
+        expected = "refused"
+    try:
+        assert quickzip.read_member(str(path), metadata_of, LIMIT) == expected
+    except quickzip.Unusual:
+        pass  # zipfile decides
+
+
+@pytest.mark.parametrize("flag_bits, method, error", [(0x1, 0, "encrypted"), (0, 9, "compression method")])
+def test_what_zipfile_cannot_read_either_is_one_clear_error(tmp_path, flag_bits, method, error):
+    """Found by review: zipfile's own errors for these (RuntimeError, NotImplementedError) came
+    out of distmeta as an unexpected error."""
+    data = bytearray(_archive([("demo-1.0.dist-info/METADATA", b"Name: demo\n")]))
+    for signature, flags_at, method_at in ((b"PK\x03\x04", 6, 8), (b"PK\x01\x02", 8, 10)):
+        at = data.find(signature)
+        data[at + flags_at] |= flag_bits
+        data[at + method_at : at + method_at + 2] = method.to_bytes(2, "little")
+    path = tmp_path / "demo-1.0-py3-none-any.whl"
+    path.write_bytes(bytes(data))
+    with pytest.raises(PypicredsError, match="cannot read the metadata"):
+        distmeta.project_name(path)

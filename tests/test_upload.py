@@ -392,3 +392,22 @@ def test_split_twine_options_puts_global_ones_first_and_refuses_credentials():
         with pytest.raises(UsageError) as caught:
             split_twine_options(["--verbose", option])
         assert "xyz" not in str(caught.value)  # an inline password is never echoed
+
+
+def test_twine_is_found_by_every_import_finder(monkeypatch):
+    """Found by review: asking only the path finder missed packages installed in editable
+    mode through a finder of their own on sys.meta_path (setuptools does that)."""
+    import importlib.machinery
+
+    from pypicreds import upload
+
+    class EditableFinder:
+        @staticmethod
+        def find_spec(name, path=None, target=None):
+            return importlib.machinery.ModuleSpec(name, None) if name == "editable_only_pkg" else None
+
+    assert not upload._findable("editable_only_pkg")
+    monkeypatch.setattr(sys, "meta_path", [*sys.meta_path, EditableFinder()])
+    assert upload._findable("editable_only_pkg")
+    assert importlib.machinery.PathFinder.find_spec("editable_only_pkg") is None
+    assert upload._findable("twine") and not upload._findable("no_such_module_anywhere")

@@ -25,12 +25,11 @@ def project_name(path: str | os.PathLike) -> str:
         text = reader(path)
     except PypicredsError:
         raise
-    except Exception as e:  # OSError, a bad zip or tar, text that is not UTF-8
-        if not isinstance(e, (OSError, UnicodeDecodeError)) and type(e).__module__ not in (
-            "zipfile", "tarfile", "pypicreds.quickzip"
-        ):
-            raise
-        raise PypicredsError(f"cannot read the metadata of {path}: {e}") from e
+    except Exception as e:
+        # The readers only open the file and hand it to quickzip, zipfile or tarfile, whose
+        # failures on a damaged or unusual file span many types (BadZipFile, RuntimeError for
+        # encryption, NotImplementedError, EOFError, zlib.error, UnicodeDecodeError, OSError).
+        raise PypicredsError(f"cannot read the metadata of {path}: {e or type(e).__name__}") from e
     name = _header(text, "Name")
     if not name:
         raise PypicredsError(f"{path} has no Name in its metadata")

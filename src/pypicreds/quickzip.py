@@ -4,8 +4,9 @@
 shutil, threading, bz2 and lzma) was a fifth of what upload adds. A METADATA file needs only
 the central directory, one local header and zlib. Anything past that plain case (zip64,
 encryption, a compression other than stored or deflate, bytes before the archive, a spanned
-archive) raises Unusual, and the caller reads the file with zipfile instead. A damaged file
-raises BadZip. Checks as zipfile does: the name in the local header, the size and the CRC.
+archive, an end record zipfile would not find first, a member over the limit) raises Unusual,
+and the caller reads the file with zipfile instead. A damaged file raises BadZip. Checks as
+zipfile does: the name in the local header, the size and the CRC.
 """
 
 from __future__ import annotations
@@ -29,28 +30,27 @@ class Unusual(Exception):
 
 
 def read_member(path: str, wanted, limit: int) -> bytes | None:
-    """The first `limit` bytes of the first member (in central directory order, as zipfile's
-    infolist) whose name split at '/' `wanted` accepts; None when no member is wanted."""
+    """The bytes of the first member (in central directory order, as zipfile's infolist) whose
+    name split at '/' `wanted` accepts; None when no member is wanted. Unusual for a member
+    larger than `limit`."""
     with open(path, "rb") as f:
-        size = f.seek(0, 2)
-        tail_size = min(size, _END.size + 0xFFFF)  # the record, then a comment of up to 64 KiB
-        f.seek(size - tail_size)
-        tail = f.read(tail_size)
-        at = tail.rfind(_END_SIG)
-        if at < 0 or tail_size - at < _END.size:
-            raise BadZip("File is not a zip file")
-        _, disk, directory_disk, on_disk, total, directory_size, directory_at, _ = _END.unpack_from(tail, at)
-        end_at = size - tail_size + at
+        end_at = _find_end(f)
+        f.seek(end_at)
+        _, disk, directory_disk, on_disk, total, directory_size, directory_at, _ = _END.unpack(f.read(_END.size))
         if 0xFFFF in (disk, directory_disk, on_disk, total) or 0xFFFFFFFF in (directory_size, directory_at):
             raise Unusual("zip64")
-        if disk or directory_disk or on_disk != total or tail[at - 20 : at - 16] == _ZIP64_LOCATOR_SIG:
-            raise Unusual("spanned or zip64")
+        if end_at >= 20:
+            f.seek(end_at - 20)
+            if f.read(4) == _ZIP64_LOCATOR_SIG:
+                raise Unusual("zip64")
+        if disk or directory_disk or on_disk != total:
+            raise Unusual("spanned")
         if directory_at + directory_size != end_at:
             raise Unusual("bytes before the archive")
         f.seek(directory_at)
         directory = f.read(directory_size)
         position = 0
-        for _ in range(total):
+        while position < len(directory):  # as zipfile: the directory's bytes, not the count, decide
             if position + _CENTRAL.size > len(directory):
                 raise BadZip("Truncated central directory")
             (signature, _, _, flags, method, _, _, crc, packed, unpacked,
@@ -63,21 +63,43 @@ def read_member(path: str, wanted, limit: int) -> bytes | None:
                 continue
             if flags & _ENCRYPTED or method not in (_STORED, _DEFLATED) or 0xFFFFFFFF in (packed, unpacked, offset):
                 raise Unusual("encrypted, compressed another way, or zip64")
-            return _read_data(f, offset, raw, method, packed, unpacked, crc, limit)
+            if unpacked > limit:
+                raise Unusual("larger than the limit")  # zipfile reads it whole and checks its CRC
+            return _read_data(f, offset, raw, method, packed, unpacked, crc)
     return None
 
 
+def _find_end(f) -> int:
+    """Where the end of central directory record starts, found as zipfile finds it: right at
+    the end of the file, else the last signature within a comment's reach. Unusual if none."""
+    size = f.seek(0, 2)
+    if size >= _END.size:
+        f.seek(size - _END.size)
+        record = f.read(_END.size)
+        if record[:4] == _END_SIG and record[-2:] == b"\0\0":
+            return size - _END.size
+    start = max(size - (1 << 16) - _END.size, 0)
+    f.seek(start)
+    tail = f.read()
+    at = tail.rfind(_END_SIG)
+    if at < 0 or len(tail) - at < _END.size:
+        raise Unusual("no end of central directory record where zipfile looks first")
+    return start + at
+
+
 def _decode(raw: bytes, flags: int) -> str:
+    """The member's name as zipfile's infolist gives it (cut at a NUL, as ZipInfo does)."""
     if raw.isascii():
-        return raw.decode("ascii")
-    try:
-        return raw.decode("utf-8" if flags & _UTF8 else "cp437")  # as zipfile does
-    except UnicodeDecodeError:
-        raise BadZip("a file name flagged UTF-8 is not UTF-8") from None
+        name = raw.decode("ascii")
+    else:
+        try:
+            name = raw.decode("utf-8" if flags & _UTF8 else "cp437")
+        except UnicodeDecodeError:
+            raise BadZip("a file name flagged UTF-8 is not UTF-8") from None
+    return name.split("\0", 1)[0]
 
 
-def _read_data(f, offset: int, raw_name: bytes, method: int, packed: int, unpacked: int, crc: int,
-               limit: int) -> bytes:
+def _read_data(f, offset: int, raw_name: bytes, method: int, packed: int, unpacked: int, crc: int) -> bytes:
     import zlib
 
     f.seek(offset)
@@ -96,9 +118,9 @@ def _read_data(f, offset: int, raw_name: bytes, method: int, packed: int, unpack
     else:
         try:
             # one byte more than expected at most: too much data shows, and never a zip bomb
-            content = zlib.decompressobj(-15).decompress(data, min(unpacked, limit) + 1)
+            content = zlib.decompressobj(-15).decompress(data, unpacked + 1)
         except zlib.error as e:
             raise BadZip(f"Bad compressed data: {e}") from None
-    if unpacked <= limit and (len(content) != unpacked or zlib.crc32(content) != crc):
+    if len(content) != unpacked or zlib.crc32(content) != crc:
         raise BadZip("Bad CRC-32 or size")
-    return content[:limit]
+    return content

@@ -73,14 +73,23 @@ def split_twine_options(options: list[str]) -> tuple[list[str], list[str]]:
 
 def twine_command() -> list[str]:
     """`python -m twine` of this interpreter (twine is a dependency of pypicreds)."""
-    from importlib.machinery import PathFinder  # finds without importing; lighter than importlib.util
-
-    if PathFinder.find_spec("twine") is None:
+    if not _findable("twine"):
         raise PypicredsError(
             f"twine is not installed for {sys.executable}",
             hint="install it into pypicreds' environment: `python -m pip install twine`",
         )
     return [sys.executable, "-m", "twine"]
+
+
+def _findable(module: str) -> bool:
+    """Whether `import module` would find it, without importing it: what importlib.util.find_spec
+    does (every finder on sys.meta_path, so editable installs count too), without importing
+    importlib.util and contextlib."""
+    for finder in sys.meta_path:
+        find_spec = getattr(finder, "find_spec", None)
+        if find_spec is not None and find_spec(module, None) is not None:
+            return True
+    return False
 
 
 def upload(
