@@ -110,5 +110,7 @@ def test_an_edit_that_duplicates_a_far_section_is_left_to_the_whole_file_parse()
     doc = _doc(text)
     lines = doc.lines + ["[far]\n", "username = other\n"]
     assert _compare_nearby(doc, lines, "mine") is None
-    with pytest.raises(PypircError, match=r"line 9: section \[far\] appears twice"):
+    with pytest.raises(PypircError, match=r"cannot edit ~/.pypirc safely: the result would not parse "
+                                          r"\(line 9: section \[far\] appears twice\)") as raised:
         _compare_all(doc, lines)
+    assert "fix that line" not in (raised.value.hint or "")  # the user's file is fine: no blame

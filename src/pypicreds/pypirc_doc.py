@@ -274,7 +274,16 @@ def _verify(doc: _Doc, name: str, check) -> RawConfigParser:
 
 def _compare_all(doc: _Doc, lines: list[str]) -> tuple[RawConfigParser, dict, dict]:
     """The edited file parsed whole: (its parser, every section's view before, and after)."""
-    after = _parse(lines, doc.shown)
+    try:
+        after = _parse(lines, doc.shown)
+    except PypircError as e:  # the user's file parsed: it is the edit that would break it
+        detail = e.message.removeprefix(f"cannot parse {doc.shown} ")
+        raise PypircError(
+            f"cannot edit {doc.shown} safely: the result would not parse"
+            + (f" ({detail})" if detail != e.message else ""),
+            hint="its layout (probably unusual indentation) defeats a safe edit; edit it by hand. "
+            "pypicreds left it unchanged",
+        ) from None
     return after, _views(doc.parser), _views(after)
 
 
