@@ -234,6 +234,27 @@ def test_remove_keep_pypirc(kenv):
     assert "[testpypi]" in (Path(kenv["HOME"]) / ".pypirc").read_text()
 
 
+@pytest.mark.parametrize("store", ["keyring", "file"])
+def test_remove_puts_the_token_back_when_pypirc_refuses(kenv, store):
+    """remove deletes from the store first; when .pypirc then cannot be edited (here a line
+    before any section makes it unparsable), the token goes back and nothing has changed."""
+    env = {**kenv, "PYPICREDS_STORE": store}
+    pypirc = Path(env["HOME"]) / ".pypirc"
+    assert run_cli(["add", "testpypi", "--token-stdin"], env, input=TOKEN).returncode == 0
+    pypirc.write_text("stray line\n" + pypirc.read_text())
+    broken = pypirc.read_bytes()
+    vault = {p: p.read_bytes() for p in Path(env["PYPICREDS_HOME"]).glob("vault*")}
+    removed = run_cli(["remove", "testpypi"], env)
+    assert removed.returncode != 0 and "cannot parse ~/.pypirc line 1" in removed.stderr, removed.stderr
+    assert pypirc.read_bytes() == broken
+    assert run_cli(["show", "testpypi", "--reveal"], env).stdout.strip() == TOKEN
+    assert {p: p.read_bytes() for p in Path(env["PYPICREDS_HOME"]).glob("vault*")} == vault  # byte for byte
+    assert not (Path(env["PYPICREDS_HOME"]) / "journal.json").exists()
+    if store == "keyring":
+        assert keyring_get(env, TESTPYPI_URL, "__token__") == TOKEN
+    assert_no_secret(TOKEN, removed.stdout, removed.stderr)
+
+
 def test_custom_repository_with_password_plaintext(cli_env):
     env = {**cli_env, "PYPICREDS_STORE": "file"}
     pypirc = Path(env["HOME"]) / ".pypirc"

@@ -367,8 +367,7 @@ def remove(*, name: str, project: str | None = None, keep_pypirc: bool = False,
         if keep_pypirc:
             target = None
         store = open_store(entry.store)
-        snapshot = StoreSnapshot(store)
-        old_token = None if snapshot.files else store.get(entry.key)  # to put back if .pypirc refuses
+        snapshot = StoreSnapshot(store, entry.key)  # to put back if .pypirc refuses
         journal = recovery.begin("remove", entry, pypirc=target)
         try:
             found = store.delete(entry.key)
@@ -388,19 +387,18 @@ def remove(*, name: str, project: str | None = None, keep_pypirc: bool = False,
             index.save()
         except BaseException:
             if not pypirc_changed:
-                _undo_remove(journal, store, snapshot, entry, old_token)
+                _undo_remove(journal, snapshot)
             raise  # else the journal stays: the next command finishes the removal
         journal.finish()
         outcome.notes += [f"removed the token for {entry.label}", *details]
         return outcome
 
 
-def _undo_remove(journal, store: TokenStore, snapshot: StoreSnapshot, entry: Entry, old_token: str | None) -> None:
+def _undo_remove(journal, snapshot: StoreSnapshot) -> None:
     """Put the token back after .pypirc refused. If that fails too, the journal stays and the
     next command finishes the removal instead."""
     try:
-        if not snapshot.restore() and old_token is not None:
-            store.set(entry.key, old_token)
+        snapshot.restore()
     except (PypicredsError, OSError):
         return
     journal.finish()
