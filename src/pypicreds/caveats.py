@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 from collections import namedtuple
-from datetime import datetime, timedelta, timezone
 
 from .errors import TokenFormatError
 from .macaroon import _bad, _utf8, decode
+
+TYPE_CHECKING = False  # datetime is imported where a time is made: most tokens carry none
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 # --------------------------------------------------------------------------------------
@@ -246,13 +249,12 @@ def _summarise(host: str, token_id: str, caveats: list[CaveatInfo]) -> TokenInfo
     )
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-
-
 def _utc(timestamp: int) -> datetime:
     """Unix time as an aware UTC datetime, clamped to what datetime can hold."""
+    from datetime import datetime, timedelta, timezone
+
     try:
-        return _EPOCH + timedelta(seconds=timestamp)
+        return datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(seconds=timestamp)
     except OverflowError:
         edge = datetime.max if timestamp > 0 else datetime.min
         return edge.replace(tzinfo=timezone.utc)
@@ -261,10 +263,14 @@ def _utc(timestamp: int) -> datetime:
 def _iso(moment: datetime | None) -> str | None:
     if moment is None:
         return None
+    from datetime import timezone
+
     return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
 
 
 def _now(now: datetime | float | None) -> datetime:
+    from datetime import datetime, timezone
+
     if now is None:
         return datetime.now(timezone.utc)
     if isinstance(now, datetime):

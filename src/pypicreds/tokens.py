@@ -16,11 +16,14 @@ Error messages here never contain the token or any piece of it.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 
 from .caveats import _is_int, _now, inspect, is_expired, normalize_project, valid_project_name
 from .errors import TokenFormatError, UsageError
 from .macaroon import append_caveats, decode, encode
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from datetime import datetime
 
 # Re-exported: callers use them as tokens.<name>.
 from .caveats import (  # noqa: F401
