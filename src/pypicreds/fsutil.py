@@ -188,6 +188,9 @@ class try_locked:
         except OSError:
             os.close(fd)
             return False
+        except BaseException:  # Ctrl-C right after the flock: do not keep the lock
+            os.close(fd)
+            raise
         self.fd = fd
         _held[self.key] = 1
         return True
