@@ -387,10 +387,12 @@ def test_unparsable_pypirc_given_with_the_option(env, tmp_path):
     assert other.read_text() == f"password = {SCOPED}\n[pypi]\n"
 
 
-def test_fix_first_finishes_an_import_that_was_killed(env, monkeypatch):
+KILLED_IMPORT = f"# mine\n[distutils]\nindex-servers = pypi\n\n[pypi]\npassword = {SCOPED}\nusername = __token__\n"
+
+
+def leave_a_killed_import(env, monkeypatch) -> Path:
     """What a SIGKILL right after the store write leaves: journal, token in the store, its line
-    still in .pypirc, no index entry. `audit --fix` finishes that import, says so, and moves
-    nothing twice."""
+    still in .pypirc (KILLED_IMPORT), no index entry. Returns the .pypirc."""
     from pypicreds import recovery
     from pypicreds.index import Entry
     from pypicreds.store import open_store
@@ -398,15 +400,23 @@ def test_fix_first_finishes_an_import_that_was_killed(env, monkeypatch):
 
     for name in ("PYPICREDS_STORE", "PYPICREDS_PASSPHRASE"):
         monkeypatch.setenv(name, env[name])
-    original = f"# mine\n[distutils]\nindex-servers = pypi\n\n[pypi]\npassword = {SCOPED}\nusername = __token__\n"
-    path = write_pypirc(env, original)
+    path = write_pypirc(env, KILLED_IMPORT)
     entry = Entry(name="pypi", url="https://upload.pypi.org/legacy/", username="__token__", store="file",
                   fingerprint=fingerprint(SCOPED), masked="pypi-…", added="2024-01-01T00:00:00Z", pypirc=str(path))
     recovery.begin("import", entry, pypirc=path, already_stored=False)
     open_store("file").set(entry.key, SCOPED)
+    return path
+
+
+def test_fix_first_finishes_an_import_that_was_killed(env, monkeypatch):
+    """`audit --fix` finishes an import killed after its store write, says so, and moves
+    nothing twice."""
+    from pypicreds import recovery
+
+    path = leave_a_killed_import(env, monkeypatch)
     first, second = fix_twice(env)
     assert "interrupted `pypicreds import` of pypi" in first.stderr, first.stderr
-    assert path.read_text() == original.replace(f"password = {SCOPED}\n", "")
+    assert path.read_text() == KILLED_IMPORT.replace(f"password = {SCOPED}\n", "")
     [listed] = json.loads(run_cli(["list", "--json"], env).stdout)
     assert listed["name"] == "pypi" and listed["plaintext"] is False
     assert run_cli(["show", "pypi", "--reveal"], env).stdout.strip() == SCOPED
@@ -417,23 +427,11 @@ def test_fix_first_finishes_an_import_that_was_killed(env, monkeypatch):
 def test_audit_finishes_a_killed_import_before_it_looks(env, monkeypatch):
     """The same leftovers, plain `audit`: it repairs first (as `list` does), so it reports the
     files as they are after the repair, not a plaintext password that is already moving."""
-    from pypicreds import recovery
-    from pypicreds.index import Entry
-    from pypicreds.store import open_store
-    from pypicreds.tokens import fingerprint
-
-    for name in ("PYPICREDS_STORE", "PYPICREDS_PASSPHRASE"):
-        monkeypatch.setenv(name, env[name])
-    original = f"[distutils]\nindex-servers = pypi\n\n[pypi]\npassword = {SCOPED}\nusername = __token__\n"
-    path = write_pypirc(env, original)
-    entry = Entry(name="pypi", url="https://upload.pypi.org/legacy/", username="__token__", store="file",
-                  fingerprint=fingerprint(SCOPED), masked="pypi-…", added="2024-01-01T00:00:00Z", pypirc=str(path))
-    recovery.begin("import", entry, pypirc=path, already_stored=False)
-    open_store("file").set(entry.key, SCOPED)
+    path = leave_a_killed_import(env, monkeypatch)
     result = run_cli(["audit", "--json"], env)
     assert "interrupted `pypicreds import` of pypi" in result.stderr, result.stderr
     assert "plaintext-password" not in {finding["id"] for finding in json.loads(result.stdout)}
-    assert path.read_text() == original.replace(f"password = {SCOPED}\n", "")
+    assert path.read_text() == KILLED_IMPORT.replace(f"password = {SCOPED}\n", "")
     assert_no_secret(SCOPED, result.stdout, result.stderr)
 
 
