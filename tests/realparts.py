@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import select
 import signal
 import socket
 import subprocess
@@ -81,6 +82,32 @@ def wait_until(check, timeout: float, what: str, interval: float = 0.02) -> None
         if time.monotonic() > deadline:
             raise RuntimeError(f"timed out after {timeout}s waiting for {what}")
         time.sleep(interval)
+
+
+def read_terminal(fd: int, timeout: float, *, until: bytes | None = None, exited=None,
+                  answer: tuple[bytes, bytes] | None = None) -> bytes:
+    """What a pseudo-terminal (its controlling side `fd`) shows until `until` appears, every
+    process holding the other side has closed it (EOF or EIO), `exited()` is true while
+    nothing is waiting to be read, or `timeout` passes. With `answer=(prompt, reply)`, types
+    `reply` once `prompt` has appeared."""
+    seen, answered = b"", answer is None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not (until is not None and until in seen):
+        ready, _, _ = select.select([fd], [], [], 0.1)
+        if ready:
+            try:
+                chunk = os.read(fd, 65536)
+            except OSError:  # EIO: every process holding the terminal has closed it
+                break
+            if not chunk:
+                break
+            seen += chunk
+        elif exited is not None and exited():
+            break
+        if not answered and answer[0] in seen:
+            os.write(fd, answer[1])
+            answered = True
+    return seen
 
 
 def free_port() -> int:

@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import os
 import pty
-import select
 import subprocess
-import time
 
 import pytest
 import typer.main
 
-from realparts import VENV_BIN, run_cli, stop_process
+from realparts import VENV_BIN, read_terminal, run_cli, stop_process
 
 from pypicreds.cli.app import app
 
@@ -55,21 +53,8 @@ def run_in_pty(argv: list[str], env: dict[str, str], timeout: float = 30) -> str
     main, child = pty.openpty()
     proc = subprocess.Popen(argv, stdin=child, stdout=child, stderr=child, env=env, close_fds=True)
     os.close(child)
-    out = b""
-    deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([main], [], [], 0.1)
-            if ready:
-                try:
-                    chunk = os.read(main, 65536)
-                except OSError:  # EIO: the child closed the terminal
-                    break
-                if not chunk:
-                    break
-                out += chunk
-            elif proc.poll() is not None:
-                break
+        out = read_terminal(main, timeout, exited=lambda: proc.poll() is not None)
         proc.wait(timeout=5)
     finally:
         stop_process(proc)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import fcntl
 import os
-import select
 import subprocess
 import termios
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from realparts import assert_no_secret, run_cli, stop_process, wait_until
+from realparts import assert_no_secret, read_terminal, run_cli, stop_process, wait_until
 
 from pypicreds import credentials
 
@@ -181,22 +180,9 @@ def _run_in_terminal(argv, env, cwd, answer: str, timeout: float = 30) -> tuple[
     proc = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, env=env, cwd=cwd,
                             start_new_session=True, preexec_fn=controlling_terminal)
     os.close(slave)
-    shown, answered = b"", False
     deadline = time.monotonic() + timeout
     try:
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.1)
-            if ready:
-                try:
-                    chunk = os.read(master, 4096)
-                except OSError:  # EIO: every process holding the terminal has closed it
-                    break
-                if not chunk:
-                    break
-                shown += chunk
-            if not answered and b"Passphrase" in shown:
-                os.write(master, answer.encode() + b"\n")
-                answered = True
+        shown = read_terminal(master, timeout, answer=(b"Passphrase", answer.encode() + b"\n"))
         return proc.wait(timeout=max(0.1, deadline - time.monotonic())), shown
     finally:
         stop_process(proc)

@@ -7,7 +7,6 @@ import base64
 import hashlib
 import json
 import os
-import select
 import stat
 import subprocess
 import sys
@@ -20,6 +19,7 @@ import pypicreds
 from pypicreds import fsutil
 from pypicreds.errors import StoreError, VaultError
 from pypicreds.store.file import CHECK_PLAINTEXT, FileStore, derive_key
+from realparts import read_terminal
 from store_contract import KEY, OTHER, PROJECT, TOKEN_A, TOKEN_B, StoreContract
 
 PASSPHRASE = "correct horse battery staple"
@@ -516,22 +516,6 @@ def child_env(home: Path) -> dict[str, str]:
     return {**env, "PYTHONPATH": SRC_DIR, "PYPICREDS_HOME": str(home)}
 
 
-def read_until(fd: int, marker: bytes, timeout: float) -> bytes:
-    seen = b""
-    deadline = time.monotonic() + timeout
-    while marker not in seen and time.monotonic() < deadline:
-        ready, _, _ = select.select([fd], [], [], 0.1)
-        if ready:
-            try:
-                chunk = os.read(fd, 4096)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            seen += chunk
-    return seen
-
-
 def test_passphrase_prompt_uses_the_terminal_not_stdout(home, monkeypatch):
     from pypicreds.tokens import fingerprint
 
@@ -547,11 +531,11 @@ def test_passphrase_prompt_uses_the_terminal_not_stdout(home, monkeypatch):
         start_new_session=True,  # no controlling terminal until the child opens the pty
     )
     try:
-        terminal = read_until(master, b"vault.json: ", timeout=30)
+        terminal = read_terminal(master, 30, until=b"vault.json: ")
         assert b"Passphrase" in terminal, terminal
         os.write(master, PASSPHRASE.encode() + b"\n")
         stdout, stderr = proc.communicate(timeout=30)
-        terminal += read_until(master, b"\n", timeout=2)
+        terminal += read_terminal(master, 2, until=b"\n")
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -582,7 +566,7 @@ def test_no_terminal_and_no_variable_is_unavailable(home, monkeypatch, stdin):
             start_new_session=True,  # a new session without a controlling terminal: /dev/tty fails
             timeout=20,  # getpass reading stdin would block here
         )
-        on_pty = read_until(master, b"\n", timeout=0.5)
+        on_pty = read_terminal(master, 0.5, until=b"\n")
     finally:
         os.close(master)
         os.close(slave)
