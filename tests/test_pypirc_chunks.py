@@ -114,3 +114,17 @@ def test_an_edit_that_duplicates_a_far_section_is_left_to_the_whole_file_parse()
                                           r"\(line 9: section \[far\] appears twice\)") as raised:
         _compare_all(doc, lines)
     assert "fix that line" not in (raised.value.hint or "")  # the user's file is fine: no blame
+
+
+def test_an_add_to_a_big_file_parses_only_the_chunks_it_touched():
+    """add lists the name at the top ([distutils]) and appends its section at the end: every
+    chunk between is unchanged, wherever it now stands, and is not parsed again."""
+    text = "[distutils]\nindex-servers =\n" + "".join(f"    s{i}\n" for i in range(300))
+    text += "".join(f"\n[s{i}]\nrepository = https://s{i}.example/\nusername = u{i}\n" for i in range(300))
+    doc = _doc(text)
+    distutils = doc.section("distutils")
+    doc.splice(len(doc.lines), len(doc.lines), ["", "[new]", "repository = https://new.example/", "username = u"])
+    doc.splice(distutils.content_end, distutils.content_end, ["    new"])
+    parser, before, after = _compare_nearby(doc, _split(doc.text), "new")
+    assert set(parser.sections()) == {"distutils", "s299", "new"}  # s299's chunk gained the blank line
+    assert not _others_differ(before, after, "new")

@@ -18,11 +18,11 @@ from typing import TYPE_CHECKING
 from . import fsutil
 from .errors import PypircError
 from .pypirc_parse import RESERVED_SECTIONS, _chunks, _content, _ending, _is_value_line, _parse, _split
+from .repositories import NAME_RE
 
 if TYPE_CHECKING:
     from configparser import RawConfigParser
 
-_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _KEY_PREFIX_RE = re.compile(r"[^=:]*[=:]\s*")  # configparser splits at the first '=' or ':'
 
 
@@ -71,9 +71,11 @@ class _Doc:
         self.shown = shown
         self.lines = _split(self.original)
         self.original_lines = self.lines[:]
+        self.original_chunks = _chunks(self.lines)  # for the lookups before any edit, and _verify
         self.parser = _parse(self.lines, shown)  # the whole file as twine sees it before the edit
         self.newline = _newline_style(self.lines)
         self._sections: dict[str, _Section | None] = {}  # found so far, None: not in the file
+        self._edited = False
 
     @property
     def text(self) -> str:
@@ -85,12 +87,14 @@ class _Doc:
 
     def section(self, name: str) -> _Section | None:
         if name not in self._sections:
-            self._sections[name] = _find_section(self.lines, self.shown, name)
+            chunks = _chunks(self.lines) if self._edited else self.original_chunks
+            self._sections[name] = _find_section(self.lines, self.shown, name, chunks)
         return self._sections[name]
 
     def set_content(self, index: int, content: str) -> None:
         """Replace one line's text, keeping its ending."""
         self.lines[index] = content + _ending(self.lines[index])
+        self._edited = True
 
     def restore_line(self, index: int, old_lines: list[str]) -> None:
         """Put back lines exactly as they were (endings included) where one line now is.
@@ -99,6 +103,7 @@ class _Doc:
         last = old_lines[-1] if ending and _ending(old_lines[-1]) else _content(old_lines[-1]) + ending
         old = [*old_lines[:-1], last]
         self.lines[index : index + 1] = old
+        self._edited = True
         self._reposition(index, index + 1, len(old) - 1)
 
     def splice(self, start: int, end: int, contents: list[str]) -> None:
@@ -118,6 +123,7 @@ class _Doc:
             elif start > 0:
                 self.lines[start - 1] = _content(self.lines[start - 1])
         self.lines[start:end] = new
+        self._edited = True
         self._reposition(start, end, len(new) - (end - start))
 
     def _reposition(self, start: int, end: int, delta: int) -> None:
@@ -162,10 +168,11 @@ def _for_configupdater(line: str) -> str:
     return _content(line) + "\n"
 
 
-def _find_section(lines: list[str], shown: str, name: str) -> _Section | None:
+def _find_section(lines: list[str], shown: str, name: str, chunks=None) -> _Section | None:
     """Where `[name]` and its options are, from configupdater reading only the chunks that
-    could hold it (a chunk reads the same alone as within the file)."""
-    for start, end, names in _chunks(lines):
+    could hold it (a chunk reads the same alone as within the file). `chunks`: _chunks(lines)
+    when already known."""
+    for start, end, names in _chunks(lines) if chunks is None else chunks:
         if name in names:
             found = _structure(lines[start:end], shown, start).get(name)
             if found is not None:
@@ -212,7 +219,7 @@ def _structure(lines: list[str], shown: str, offset: int = 0) -> dict[str, _Sect
 
 
 def _check_name(name: str) -> None:
-    if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or name in RESERVED_SECTIONS:
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name) or name in RESERVED_SECTIONS:
         raise PypircError(
             "invalid repository name for .pypirc",
             hint="use letters, digits, '.', '_' and '-'; not distutils, server-login or DEFAULT",
@@ -288,8 +295,10 @@ def _compare_all(doc: _Doc, lines: list[str]) -> tuple[RawConfigParser, dict, di
 
 
 def _compare_nearby(doc: _Doc, lines: list[str], name: str) -> tuple[RawConfigParser, dict, dict] | None:
-    """What `_compare_all` finds, parsing only the chunks the edit changed, those that may
-    hold `name`, [distutils] or [server-login] (what twine reads for `name`) and the first.
+    """What `_compare_all` finds, parsing only the chunks the edit changed (those without an
+    identical partner on the other side: an edit at the top and one at the end leave all the
+    chunks between unchanged), those that may hold `name`, [distutils] or [server-login]
+    (what twine reads for `name`) and the first.
 
     Sound because a chunk reads the same wherever it stands: every section outside these
     chunks is byte-identical and has the same [DEFAULT]. None (parse it all) when that does
@@ -298,18 +307,21 @@ def _compare_nearby(doc: _Doc, lines: list[str], name: str) -> tuple[RawConfigPa
     then reports the error with its true line number)."""
     import configparser
 
+    from collections import Counter
+
     old, new = doc.original_lines, lines
-    before, after = _chunks(old), _chunks(new)
-    shortest = min(len(before), len(after))
-    head = 0
-    while head < shortest and old[slice(*before[head][:2])] == new[slice(*after[head][:2])]:
-        head += 1
-    tail = 0
-    while tail < shortest - head and old[slice(*before[-1 - tail][:2])] == new[slice(*after[-1 - tail][:2])]:
-        tail += 1
+    before, after = doc.original_chunks, _chunks(new)
+    texts_before = [tuple(old[start:end]) for start, end, _ in before]
+    texts_after = [tuple(new[start:end]) for start, end, _ in after]
+    unchanged = Counter(texts_before) & Counter(texts_after)
     wanted = {name, "distutils", "server-login"}
-    for chunk in before[head : len(before) - tail] + after[head : len(after) - tail]:
-        wanted |= chunk[2]
+    for texts, chunks in ((texts_before, before), (texts_after, after)):
+        partners = Counter(unchanged)
+        for text, chunk in zip(texts, chunks):
+            if partners[text] > 0:
+                partners[text] -= 1
+            else:
+                wanted |= chunk[2]
     if "DEFAULT" in wanted:
         return None
     read, left_out = [], set()
