@@ -446,3 +446,21 @@ def test_cr_only_line_endings_are_read_as_twine_reads_them(env):
     assert "Traceback" not in doctor.stderr
     assert "Missing" not in doctor.stdout + doctor.stderr
     assert json.loads(doctor.stdout)[0]["url"]["value"] == "https://example.org/"
+
+
+def test_a_remedy_that_failed_fails_every_finding_it_answers(tmp_path):
+    """Found by review: two findings with one remedy, the remedy fails; the second finding was
+    marked "already fixed" (and audit exited 0)."""
+    from pypicreds import audit_fix
+    from pypicreds.audit import WARNING, Finding
+
+    rc = tmp_path / "pypirc"
+    rc.write_text("stray line before any section\n[mine]\nrepository = https://example.org\n")
+    before = rc.read_bytes()
+    remedy = ("write-section", {"name": "mine", "url": "https://example.org/", "username": "me"})
+    findings = [Finding("url-trailing-slash", WARNING, str(rc), 3, "m", "f", "mine", remedy=remedy)
+                for _ in range(2)]
+    assert audit_fix.apply(findings, pypirc=rc) == []
+    assert [f.fixed for f in findings] == [False, False]
+    assert all(f.change.startswith("not fixed: cannot parse") for f in findings)
+    assert rc.read_bytes() == before

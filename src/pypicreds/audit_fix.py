@@ -28,6 +28,7 @@ def apply(findings: list[Finding], *, pypirc: Path | None = None, store: str | N
     path = paths.pypirc_path(pypirc)
     changes: list[str] = []
     done: dict[tuple, str | None] = {}  # one remedy can answer several findings
+    failed: dict[tuple, str] = {}  # ... and its failure too
     todo = sorted((f for f in findings if f.fixable), key=lambda f: ORDER.index(f.remedy[0]))
     with fsutil.locked(paths.lock_path()):
         recovery.recover()  # finish or undo what a killed pypicreds left half done, first
@@ -35,17 +36,21 @@ def apply(findings: list[Finding], *, pypirc: Path | None = None, store: str | N
         for finding in todo:
             kind, args = finding.remedy
             key = (kind, tuple(sorted(args.items())))
-            if key not in done:
+            if key not in done and key not in failed:
                 try:
                     done[key] = _REMEDIES[kind](path, store=store, **args)
                     if done[key]:
                         changes.append(done[key])
                 except PypicredsError as e:
-                    done[key] = None
-                    finding.fixed, finding.change = False, f"not fixed: {e.message}"
-                    continue
+                    failed[key] = f"not fixed: {e.message}"
+            if key in failed:
+                finding.fixed, finding.change = False, failed[key]
+                continue
             finding.fixed = True
             finding.change = done[key] or "already fixed"
+    for finding in findings:  # the JSON marks every finding; these --fix did not touch
+        if finding.fixed is None:
+            finding.fixed, finding.change = False, None
     return changes
 
 

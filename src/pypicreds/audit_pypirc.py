@@ -207,9 +207,7 @@ def _permission_findings(path: Path) -> list[Finding]:
     try:
         link = os.lstat(path)
         st = os.stat(path)
-    except FileNotFoundError:
-        return []
-    except OSError:
+    except OSError:  # missing, or not ours to look at
         return []
     target = os.path.realpath(path) if stat.S_ISLNK(link.st_mode) else None
     through = f" (through the symlink to {target})" if target else ""

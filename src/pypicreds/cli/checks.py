@@ -35,14 +35,10 @@ def audit(
         for change in changes:
             output.note(f"fixed: {change}")
         for finding in findings:
-            if finding.fixed is False:
+            if finding.fixable and finding.fixed is False:
                 output.note(f"could not fix {finding.id} ({_where(finding)}): {finding.change}")
         if not changes:
             output.note("nothing to fix" if not any(f.fixable for f in findings) else "nothing changed")
-        for finding in findings:  # the JSON marks every finding; these are only the ones --fix touched
-            if finding.fixed is None:
-                finding.fixed = False
-                finding.change = None
     if json_:
         output.as_json([f.to_json() for f in findings])
     else:
@@ -56,20 +52,24 @@ def audit(
     raise typer.Exit(1 if auditing.has_problems(findings) else 0)
 
 
-def _where(finding) -> str:
+def _place(finding) -> str:
+    """Where a finding is: its file as the user knows it, else the environment or the keyring."""
     from ..audit import shown
 
     if finding.path is None:
         return "environment" if finding.id == "twine-env-set" else "keyring"
-    return shown(finding.path) + (f" line {finding.line}" if finding.line else "")
+    return shown(finding.path)
+
+
+def _where(finding) -> str:
+    at_line = finding.path is not None and finding.line
+    return _place(finding) + (f" line {finding.line}" if at_line else "")
 
 
 def _report(findings) -> str:
-    from ..audit import shown
-
     groups: dict[str, list] = {}
     for f in findings:
-        key = shown(f.path) if f.path else ("(environment)" if f.id == "twine-env-set" else "(keyring)")
+        key = _place(f) if f.path is not None else f"({_place(f)})"
         groups.setdefault(key, []).append(f)
     lines = []
     for where, group in groups.items():
@@ -126,7 +126,7 @@ def scan(
     from .. import scan as scanning
     from .render import scope_text
 
-    result = scanning.scan(paths or [Path(".")])
+    result = scanning.scan(paths or [])  # scan's default: the current directory
     for problem in result.unreadable:
         output.note(f"cannot read {problem}")
     if json_:
@@ -164,8 +164,8 @@ def doctor(
     raise typer.Exit(0 if all(d.ok for d in results) else 1)
 
 
-_SOURCES = {
-    "env": "from the environment", "url": "from the credentials in TWINE_REPOSITORY_URL",
+_SOURCES = {  # (a value from the environment is named by _source itself)
+    "url": "from the credentials in TWINE_REPOSITORY_URL",
     "builtin": "built into twine", "forced": "forced by twine for PyPI URLs", "keyring": "from the keyring",
     "trusted-publishing": "none: twine would try Trusted Publishing (CI only), then prompt",
     "prompt": "none: twine would prompt (or fail with --non-interactive)",
