@@ -314,7 +314,7 @@ def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
 
                 pypirc_edit.set_password(pypirc_target, entry.name, token)
                 pypirc_changed = True
-            for field_name in ("fingerprint", "masked", "rotated", "token_info"):
+            for field_name in entry.TOKEN_FIELDS:
                 setattr(entry, field_name, getattr(new, field_name))
             index.save()
         except BaseException:
@@ -324,11 +324,9 @@ def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
         outcome = Outcome(entry=entry, store=entry.store, notes=recovery.take_notes())
         outcome.notes.append(f"rotated the token for {entry.label} in the {store.describe()}")
         outcome.notes.extend(token_notes)
-        page = repositories.token_host(entry.url)
+        page = repositories.revoke_page(entry.url)
         if page:
-            outcome.notes.append(
-                f"now revoke the old token at https://{page}/manage/account/token/"
-            )
+            outcome.notes.append(f"now revoke the old token at {page}")
         else:
             outcome.notes.append("now revoke the old token on the index that issued it")
         return outcome
@@ -343,12 +341,11 @@ def _undo_rotate(journal, store: TokenStore, snapshot: StoreSnapshot, entry: Ent
             from . import pypirc as pypirc_edit
 
             pypirc_edit.set_password(pypirc_target, entry.name, old_token)
-        if snapshot.restore():
-            pass
-        elif old_token is None:
-            store.delete(entry.key)
-        else:
-            store.set(entry.key, old_token)
+        if not snapshot.restore():  # a keyring entry: put the old token back, or delete the new one
+            if old_token is None:
+                store.delete(entry.key)
+            else:
+                store.set(entry.key, old_token)
     except (PypicredsError, OSError):
         return
     journal.finish()

@@ -47,12 +47,12 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-def atomic_write(path: Path, data: bytes, *, follow_symlink: bool = True) -> None:
+def atomic_write(path: Path, data: bytes) -> None:
     """Replace `path` with `data`: temp file in the same directory (0600 at creation),
     fsync, rename, fsync the directory. A symlink stays a symlink; its target is rewritten."""
     from pathlib import Path
 
-    target = Path(os.path.realpath(path)) if follow_symlink else Path(path)
+    target = Path(os.path.realpath(path))
     directory = target.parent
     tmp = directory / f".{target.name}{TMP_MARK}{os.getpid()}"
     try:
@@ -86,26 +86,23 @@ def atomic_write(path: Path, data: bytes, *, follow_symlink: bool = True) -> Non
         pass  # the rename is done; a directory that cannot be synced is no reason to fail
 
 
-def remove_stale_temps(directory: Path, name: str) -> list[Path]:
-    """Delete temp files of `name` left in `directory` by killed pypicreds processes."""
-    from pathlib import Path
-
-    removed = []
+def remove_stale_temps(directory: Path, names) -> None:
+    """Delete temp files of the files `names` left in `directory` by killed pypicreds processes
+    (one listing of the directory for all of them)."""
+    prefixes = tuple(f".{name}{TMP_MARK}" for name in names)
     try:
         entries = list(os.scandir(directory))
     except OSError:
-        return removed
+        return
     for entry in entries:
-        if entry.name.startswith(f".{name}{TMP_MARK}"):
+        if entry.name.startswith(prefixes):
             pid = entry.name.rsplit("-", 1)[-1]
             if pid.isdigit() and _alive(int(pid)) and int(pid) != os.getpid():
                 continue
             try:
                 os.unlink(entry.path)
             except OSError:
-                continue
-            removed.append(Path(entry.path))
-    return removed
+                pass
 
 
 def _alive(pid: int) -> bool:
@@ -125,70 +122,41 @@ _held: dict[str, int] = {}
 
 class locked:
     """`with locked(path):` serialises read-modify-write cycles between pypicreds processes
-    (blocking flock).
+    (blocking flock). With `wait=False` it never waits: `with locked(path, wait=False) as got:`
+    gives False (holding nothing) when another process has the lock or the lock file cannot be
+    opened (see try_locked).
 
-    Re-entrant within one process: a nested `locked()` on the same file is a no-op,
+    Re-entrant within one process: a nested `locked()` on the same file holds nothing more,
     because a second flock on a new descriptor would wait for ourselves."""
 
-    def __init__(self, lock_file: Path) -> None:
-        self.lock_file = lock_file
+    def __init__(self, lock_file: Path, *, wait: bool = True) -> None:
+        self.lock_file, self.wait = lock_file, wait
         self.key = os.path.abspath(lock_file)
         self.fd: int | None = None
-
-    def __enter__(self) -> None:
-        import fcntl
-
-        if _held.get(self.key):
-            _held[self.key] += 1
-            return
-        ensure_private_dir(self.lock_file.parent)
-        fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        except BaseException:
-            os.close(fd)
-            raise
-        self.fd = fd
-        _held[self.key] = 1
-
-    def __exit__(self, *exc) -> None:
-        if self.fd is None:
-            _held[self.key] -= 1
-            return
-        _held.pop(self.key, None)
-        os.close(self.fd)  # closing releases the lock
-        self.fd = None
-
-
-class try_locked:
-    """Like `locked`, but never waits: `with try_locked(path) as got:` gives False (holding
-    nothing) when another process has the lock. For reads that would tidy up only if no one
-    else is at work."""
-
-    def __init__(self, lock_file: Path) -> None:
-        self.lock_file = lock_file
-        self.key = os.path.abspath(lock_file)
-        self.fd: int | None = None
-        self.nested: locked | None = None
+        self.nested = False
 
     def __enter__(self) -> bool:
         import fcntl
 
         if _held.get(self.key):
-            self.nested = locked(self.lock_file)
-            self.nested.__enter__()
+            _held[self.key] += 1
+            self.nested = True
             return True
         try:
             ensure_private_dir(self.lock_file.parent)
             fd = os.open(self.lock_file, os.O_RDWR | os.O_CREAT, 0o600)
         except (OSError, PypicredsError):
+            if self.wait:
+                raise
             return False
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, fcntl.LOCK_EX if self.wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
             os.close(fd)
+            if self.wait:
+                raise
             return False
-        except BaseException:  # Ctrl-C right after the flock: do not keep the lock
+        except BaseException:  # Ctrl-C while waiting, or right after the flock: keep no lock
             os.close(fd)
             raise
         self.fd = fd
@@ -196,10 +164,16 @@ class try_locked:
         return True
 
     def __exit__(self, *exc) -> None:
-        if self.nested is not None:
-            self.nested.__exit__(*exc)
-            self.nested = None
+        if self.nested:
+            _held[self.key] -= 1
+            self.nested = False
         elif self.fd is not None:
             _held.pop(self.key, None)
-            os.close(self.fd)
+            os.close(self.fd)  # closing releases the lock
             self.fd = None
+
+
+def try_locked(lock_file: Path) -> locked:
+    """`with try_locked(path) as got:` never waits: False (holding nothing) when another
+    process has the lock. For reads that would tidy up only if no one else is at work."""
+    return locked(lock_file, wait=False)

@@ -32,6 +32,7 @@ class Entry:
         "plaintext", "pypirc", "pypirc_record", "token_info",
     )
     __slots__ = FIELDS
+    TOKEN_FIELDS = ("fingerprint", "masked", "rotated", "token_info")  # what a rotate changes
 
     def __init__(
         self,
@@ -94,8 +95,8 @@ class Index:
         return Path(self._path)
 
     @classmethod
-    def load(cls, path: str | os.PathLike | None = None) -> Index:
-        path = path or paths.home_file("index.json")
+    def load(cls) -> Index:
+        path = paths.home_file("index.json")
         try:
             with open(path, "rb") as f:
                 raw = f.read()

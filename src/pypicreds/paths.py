@@ -62,10 +62,7 @@ def journal_path() -> Path:
 
 def interrupted() -> bool:
     """Whether a killed pypicreds left a half-done change (one stat; see recovery.py)."""
-    try:
-        return os.path.exists(home_file("journal.json"))
-    except PypicredsError:
-        return False
+    return os.path.exists(home_file("journal.json"))
 
 
 def lock_path() -> Path:

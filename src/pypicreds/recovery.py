@@ -41,6 +41,13 @@ def journal_path() -> Path:
     return paths.journal_path()
 
 
+def _note(text: str) -> None:
+    """Keep a note for take_notes, once: a command may try a failing repair more than once
+    (a read repairs, then the store read repairs again), and the second says nothing new."""
+    if text not in _notes:
+        _notes.append(text)
+
+
 def take_notes() -> list[str]:
     """The repair messages since the last call (the CLI prints them on stderr)."""
     notes = list(_notes)
@@ -127,7 +134,8 @@ def recover() -> list[str]:
             ) from e
         Journal(data).finish()
     _remove_stale_temps(path.parent, pypirc_files)
-    _notes.extend(notes)
+    for note in notes:
+        _note(note)
     return notes
 
 
@@ -136,10 +144,7 @@ def recover_if_needed() -> bool:
 
     Costs one stat when there is nothing to do. A repair that fails becomes a warning note
     (a read must still work). Returns whether anything was repaired."""
-    try:
-        if not os.path.exists(journal_path()):
-            return False
-    except PypicredsError:
+    if not paths.interrupted():
         return False
     with fsutil.try_locked(paths.lock_path()) as got:
         if not got:
@@ -147,7 +152,7 @@ def recover_if_needed() -> bool:
         try:
             return bool(recover())
         except PypicredsError as e:
-            _notes.append(f"warning: {e.message}")
+            _note(f"warning: {e.message}")
             return False
 
 
@@ -181,19 +186,20 @@ def _label(data: dict) -> str:
 
 
 def _remove_stale_temps(home: Path, pypirc_files: list) -> None:
-    for name in _HOME_FILES:
-        fsutil.remove_stale_temps(home, name)
+    names_by_dir: dict[Path, set[str]] = {home: set(_HOME_FILES)}
     with contextlib.suppress(PypicredsError):
         pypirc_files.append(paths.pypirc_path())
     for pypirc in {str(p) for p in pypirc_files if p}:
         target = Path(os.path.realpath(pypirc))
-        fsutil.remove_stale_temps(target.parent, target.name)
+        names_by_dir.setdefault(target.parent, set()).add(target.name)
+    for directory, names in names_by_dir.items():  # one listing per directory
+        fsutil.remove_stale_temps(directory, names)
 
 
-def _entry(data: dict, which: str = "entry"):
+def _entry(data: dict):
     from .index import Entry
 
-    return Entry(**data[which])
+    return Entry(**data["entry"])
 
 
 def _repair_add(data: dict) -> list[str]:
@@ -270,7 +276,7 @@ def _repair_rotate(data: dict) -> list[str]:
             pypirc_edit.set_password(Path(current.pypirc), current.name, token)
         except PypircError as e:
             notes.append(f"warning: could not put the new token into {current.pypirc}: {e.message}")
-    for field in ("fingerprint", "masked", "rotated", "token_info"):
+    for field in current.TOKEN_FIELDS:
         setattr(current, field, getattr(new, field))
     index.save()
     return notes

@@ -50,12 +50,17 @@ class Repository(namedtuple("Repository", "name url username")):
 
     @property
     def revoke_page(self) -> str | None:
-        host = self.token_host
-        return f"https://{host}/manage/account/token/" if host else None
+        return revoke_page(self.url)
 
 
 def token_host(url: str) -> str | None:
     return TOKEN_HOSTS.get((urlsplit(url).hostname or "").lower())
+
+
+def revoke_page(url: str) -> str | None:
+    """Where the index's tokens are managed (and revoked), for PyPI and TestPyPI; else None."""
+    host = token_host(url)
+    return f"https://{host}/manage/account/token/" if host else None
 
 
 def validate_name(name: str) -> str:

@@ -105,8 +105,8 @@ class KeyringStore:
 
     name: ClassVar[str] = "keyring"
 
-    def __init__(self, timeout: float | None = None) -> None:
-        self.timeout = keyring_timeout() if timeout is None else timeout
+    def __init__(self) -> None:
+        self.timeout = keyring_timeout()
         self._stuck: str | None = None  # set once a call was abandoned: do not queue more
 
     # --- TokenStore ---------------------------------------------------------------------------
