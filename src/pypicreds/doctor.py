@@ -95,7 +95,7 @@ def diagnose(
     results = []
     for repo in names:
         d = _resolve(repo, parser, lines, environ, keyring, path)
-        _compare(d, held.get(repo), environ)
+        _compare(d, held.get(repo))
         results.append(d)
     if name is not None and name not in config.repositories and name not in held:
         results[0].notes.append(f"neither {shown(path)} nor pypicreds knows a repository called {name}")
@@ -133,7 +133,7 @@ def _resolve(name, parser, lines, environ, keyring, path: Path) -> Diagnosis:
     d = Diagnosis(name=name, pypirc=str(path))
     env_url = environ.get("TWINE_REPOSITORY_URL")
     if env_url:  # twine: `if repository_url:` -- an empty variable does not count
-        cfg, url_source = _from_url(env_url)
+        cfg = _from_url(env_url)
         d.notes.append(f"TWINE_REPOSITORY_URL is set: twine ignores `-r {name}` and {shown(path)}")
         d.url = Value("env", cfg["repository"], line=None)
     else:
@@ -186,7 +186,7 @@ def _resolve(name, parser, lines, environ, keyring, path: Path) -> Diagnosis:
     return d
 
 
-def _from_url(url: str) -> tuple[dict, str]:
+def _from_url(url: str) -> dict:
     """twine.utils._config_from_repository_url: credentials in the URL are used and stripped."""
     parsed = urlparse(url)
     cfg = {"repository": url, "username": None, "password": None}
@@ -195,7 +195,7 @@ def _from_url(url: str) -> tuple[dict, str]:
         netloc = parsed.netloc.rsplit("@", 1)[1]
         cfg["repository"] = urlunparse(parsed._replace(netloc=netloc))
     cfg["repository"] = normalize_url(cfg["repository"])
-    return cfg, "env"
+    return cfg
 
 
 def _listed(name: str, parser) -> bool:
@@ -259,7 +259,7 @@ class _Keyring:
 # --------------------------------------------------------------------------- comparing
 
 
-def _compare(d: Diagnosis, entry, environ: Mapping[str, str]) -> None:
+def _compare(d: Diagnosis, entry) -> None:
     if entry is not None:
         d.held = {"url": entry.url, "username": entry.username, "store": entry.store,
                   "fingerprint": entry.fingerprint}

@@ -149,7 +149,7 @@ def _move_one(path: Path, name: str, line: int, chosen) -> Moved:
                 "not where twine would look"
             )
         existing.plaintext, existing.pypirc = False, str(path)  # the token is in the store already (add --plaintext)
-        _move_line(path, token, index, existing, store=None, already_stored=True)
+        _move_line(path, token, index, existing, store=None)
         return Moved(name, line, existing.store, fingerprint, f"already in the {existing.store} store")
     new = Entry(
         name=name,
@@ -163,20 +163,19 @@ def _move_one(path: Path, name: str, line: int, chosen) -> Moved:
         token_info=_token_facts(token),
     )
     index.add(new)
-    _move_line(path, token, index, new, store=chosen, already_stored=False)
+    _move_line(path, token, index, new, store=chosen)
     return Moved(name, line, chosen.name, fingerprint, f"into the {chosen.describe()}")
 
 
-def _move_line(path: Path, token: str, index: Index, entry: Entry, *, store: TokenStore | None,
-               already_stored: bool) -> None:
-    """Store the token (unless `already_stored`), take its `password =` line out of .pypirc,
+def _move_line(path: Path, token: str, index: Index, entry: Entry, *, store: TokenStore | None) -> None:
+    """Store the token in `store` (None: it is there already), take its `password =` line out of .pypirc,
     save `index` (which already holds `entry` as it should be). An intent journal lets the next
     command finish or undo this if the process dies (recovery._repair_import); a failure here
     undoes the earlier steps, the line going back exactly where it was."""
     from . import pypirc
     from .credentials import StoreSnapshot
 
-    journal = recovery.begin("import", entry, pypirc=path, already_stored=already_stored)
+    journal = recovery.begin("import", entry, pypirc=path, already_stored=store is None)
     snapshot = None
     try:
         if store is not None:

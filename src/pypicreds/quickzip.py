@@ -34,9 +34,8 @@ def read_member(path: str, wanted, limit: int) -> bytes | None:
     name split at '/' `wanted` accepts; None when no member is wanted. Unusual for a member
     larger than `limit`."""
     with open(path, "rb") as f:
-        end_at = _find_end(f)
-        f.seek(end_at)
-        _, disk, directory_disk, on_disk, total, directory_size, directory_at, _ = _END.unpack(f.read(_END.size))
+        end_at, record = _find_end(f)
+        _, disk, directory_disk, on_disk, total, directory_size, directory_at, _ = _END.unpack(record)
         if 0xFFFF in (disk, directory_disk, on_disk, total) or 0xFFFFFFFF in (directory_size, directory_at):
             raise Unusual("zip64")
         if end_at >= 20:
@@ -69,22 +68,23 @@ def read_member(path: str, wanted, limit: int) -> bytes | None:
     return None
 
 
-def _find_end(f) -> int:
-    """Where the end of central directory record starts, found as zipfile finds it: right at
-    the end of the file, else the last signature within a comment's reach. Unusual if none."""
+def _find_end(f) -> tuple[int, bytes]:
+    """Where the end of central directory record starts, and the record, found as zipfile
+    finds it: right at the end of the file, else the last signature within a comment's reach.
+    Unusual if none."""
     size = f.seek(0, 2)
     if size >= _END.size:
         f.seek(size - _END.size)
         record = f.read(_END.size)
         if record[:4] == _END_SIG and record[-2:] == b"\0\0":
-            return size - _END.size
+            return size - _END.size, record
     start = max(size - (1 << 16) - _END.size, 0)
     f.seek(start)
     tail = f.read()
     at = tail.rfind(_END_SIG)
     if at < 0 or len(tail) - at < _END.size:
         raise Unusual("no end of central directory record where zipfile looks first")
-    return start + at
+    return start + at, tail[at : at + _END.size]
 
 
 def _decode(raw: bytes, flags: int) -> str:

@@ -21,8 +21,8 @@ class CommandNotRunnable(PypicredsError):
     exit_code = ExitCode.CANNOT_RUN  # found but not executable, as a shell says
 
 
-def twine_variables(name: str, project: str | None = None, ttl: int | None = None) -> tuple[Entry, dict[str, str]]:
-    """The entry and the three variables twine reads, with the token from its store.
+def twine_variables(name: str, project: str | None = None, ttl: int | None = None) -> dict[str, str]:
+    """The three variables twine reads, with the token from its store.
 
     With `ttl` (seconds), twine gets a token derived from the stored one that expires then
     (and, for a project token, only uploads to that project); the stored token is unchanged.
@@ -31,7 +31,7 @@ def twine_variables(name: str, project: str | None = None, ttl: int | None = Non
     token = reveal_entry(entry)
     if ttl is not None:
         token = short_lived(token, ttl, entry.project)
-    return entry, variables_for(entry, token)
+    return variables_for(entry, token)
 
 
 # What a child must not inherit: the vault's passphrase would unlock every stored token, which
@@ -61,10 +61,10 @@ def short_lived(token: str, ttl: int, project: str | None) -> str:
     return redact.remember(tokens.derive(token, ttl_seconds=ttl, project=project))
 
 
-def check_not_nested(name: str, environ: dict[str, str] | None = None) -> None:
+def check_not_nested(name: str) -> None:
     """Refuse to run inside `pypicreds exec` of a different repository: the inner command would
     see one repository's URL with the other's token as soon as anything mixes them up."""
-    outer = (os.environ if environ is None else environ).get(MARKER)
+    outer = os.environ.get(MARKER)
     if outer and outer != name:
         raise PypicredsError(
             f"already inside `pypicreds exec {outer}`; refusing to nest {name} in it",
@@ -93,11 +93,16 @@ def exec_command(name: str, command: list[str], project: str | None = None, ttl:
     and no pypicreds process stays around holding the token. Returns only by raising."""
     check_not_nested(name)
     program = find_program(command)  # before the token is read: no passphrase prompt for a typo
-    _, variables = twine_variables(name, project, ttl)
-    env = {**child_environ(), **variables, MARKER: name}
+    env = {**child_environ(), **twine_variables(name, project, ttl), MARKER: name}
+    replace_process(program, command, env, CommandNotRunnable)
+
+
+def replace_process(program: str, argv: list[str], env: dict[str, str], error=PypicredsError) -> None:
+    """exec `program`: our output is flushed first (it would be lost), and a failure to start
+    it is `error`. Returns only by raising."""
     sys.stdout.flush()
     sys.stderr.flush()
     try:
-        os.execve(program, command, env)
+        os.execve(program, argv, env)
     except OSError as e:
-        raise CommandNotRunnable(f"cannot run {command[0]}: {e.strerror}") from None
+        raise error(f"cannot run {argv[0]}: {e.strerror}") from None

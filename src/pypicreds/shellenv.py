@@ -54,6 +54,18 @@ def default_shell() -> str:
     return "sh"
 
 
+# How each shell evaluates the output (sh syntax otherwise: `eval $(...)`), for notes on stderr.
+_EVALUATE = {
+    "fish": "pypicreds env {args} --shell fish | source",
+    "powershell": "pypicreds env {args} --shell powershell | Out-String | Invoke-Expression",
+}
+
+
+def evaluate_command(syntax: str, args: str) -> str:
+    """The command line that evaluates `pypicreds env ARGS` in a shell of `syntax`."""
+    return _EVALUATE.get(syntax, "eval $(pypicreds env {args})").format(args=args)
+
+
 def detect_shell_hint(environ: Mapping[str, str] | None = None) -> str | None:
     """A hint for users whose login shell cannot evaluate sh syntax, or None.
 
@@ -61,9 +73,9 @@ def detect_shell_hint(environ: Mapping[str, str] | None = None) -> str | None:
     """
     shell = os.path.basename((os.environ if environ is None else environ).get("SHELL", ""))
     if shell == "fish":
-        return "your shell looks like fish: use `pypicreds env NAME --shell fish | source`"
+        return f"your shell looks like fish: use `{evaluate_command('fish', 'NAME')}`"
     if shell in ("pwsh", "powershell"):
-        return "your shell looks like PowerShell: use `pypicreds env NAME --shell powershell | Out-String | Invoke-Expression`"
+        return f"your shell looks like PowerShell: use `{evaluate_command('powershell', 'NAME')}`"
     return None
 
 

@@ -14,7 +14,7 @@ from . import distmeta, tokens
 from .retrieve import reveal_entry
 from .errors import PypicredsError, TokenFormatError, UsageError
 from .index import Entry, Index
-from .session import child_environ, short_lived, variables_for
+from .session import child_environ, replace_process, short_lived, variables_for
 
 # twine's own options that pypicreds sets itself: passing them too would send the stored token
 # to another URL, or put a password in argv.
@@ -133,12 +133,7 @@ def upload(
     # ours last: with argparse the last occurrence of an option wins
     command = [*twine, "upload", "--non-interactive", *upload_options,
                "--repository-url", entry.url, "--", *files]
-    sys.stdout.flush()
-    sys.stderr.flush()
-    try:
-        os.execve(command[0], command, env)
-    except OSError as e:
-        raise PypicredsError(f"cannot run {command[0]}: {e.strerror}") from None
+    replace_process(command[0], command, env)
 
 
 def choose_entry(index: Index, name: str, project: str | None, projects: set[str]) -> Entry:

@@ -8,12 +8,6 @@ from __future__ import annotations
 
 from . import output
 
-# How to evaluate the output in each shell, for the note on stderr.
-_EVALUATE = {
-    "fish": "pypicreds env {args} --shell fish | source",
-    "powershell": "pypicreds env {args} --shell powershell | Out-String | Invoke-Expression",
-}
-
 
 def ttl_seconds(value: str | None) -> int | None:
     if value is None:
@@ -36,12 +30,12 @@ def env(name: str | None, shell: str | None, unset: bool, project: str | None, t
         from ..errors import UsageError
 
         raise UsageError("missing the repository name", hint="pypicreds env testpypi")
-    _, variables = session.twine_variables(name, project, ttl_seconds(ttl))  # a prompt goes to the terminal
+    variables = session.twine_variables(name, project, ttl_seconds(ttl))  # a prompt goes to the terminal
     output.data(shellenv.render_set(variables, syntax))
     if syntax in ("dotenv", "json"):
         output.note("while TWINE_REPOSITORY_URL is set, twine ignores -r")
         return
-    clear = _EVALUATE.get(syntax, "eval $(pypicreds env {args})").format(args="--unset")
+    clear = shellenv.evaluate_command(syntax, "--unset")
     output.note(f"while TWINE_REPOSITORY_URL is set, twine ignores -r; clear the variables with `{clear}`")
 
 

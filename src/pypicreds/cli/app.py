@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .. import __version__, credentials
+from .. import __version__
 from . import actions, complete, output, render
 from .tokeninput import read_token
 
@@ -111,6 +111,8 @@ def show(
 
     Example: pypicreds show testpypi
     """
+    from .. import credentials  # deferred like every domain import: help and completion never need it
+
     if reveal:
         output.data(credentials.reveal(name, project))
         return
@@ -129,6 +131,8 @@ def rotate(name: NameArg, token_stdin: TokenStdinOpt = False, project: ProjectOp
 
     Example: pypicreds rotate pypi --token-stdin < new-token.txt
     """
+    from .. import credentials
+
     credentials.show(name, project)  # an unknown name fails before the prompt
     token = read_token(from_stdin=token_stdin, prompt=f"New token for {name}: ")
     for line in credentials.rotate(name=name, token=token, project=project).notes:
@@ -146,6 +150,8 @@ def remove(
 
     Example: pypicreds remove testpypi
     """
+    from .. import credentials
+
     for line in credentials.remove(name=name, keep_pypirc=keep_pypirc, pypirc=pypirc, project=project).notes:
         output.note(line)
 
@@ -165,6 +171,8 @@ def inspect(
         from ..errors import UsageError
 
         raise UsageError("give a repository name or --token-stdin, not both")
+    from .. import credentials
+
     token = read_token(from_stdin=True, prompt="") if token_stdin else None
     facts = credentials.inspect(name, project, token)
     if json_:

@@ -24,16 +24,12 @@ SCRIPT_FILES = {
     "powershell": "pypicreds.ps1",
 }
 
-STORES = (("keyring", "the OS keyring"), ("file", "the encrypted file vault"))
-SHELLS = (
-    ("sh", "POSIX sh: bash, zsh, sh"),
-    ("bash", "bash"),
-    ("zsh", "zsh"),
-    ("fish", "fish"),
-    ("powershell", "PowerShell"),
-    ("dotenv", "KEY=value lines"),
-    ("json", "one JSON object"),
-)
+# Descriptions for the choices; the choices themselves are store.STORE_NAMES and shellenv.SHELLS.
+STORE_HELP = {"keyring": "the OS keyring", "file": "the encrypted file vault"}
+SHELL_HELP = {
+    "sh": "POSIX sh: bash, zsh, sh", "bash": "bash", "zsh": "zsh", "fish": "fish", "powershell": "PowerShell",
+    "dotenv": "KEY=value lines", "json": "one JSON object",
+}
 
 
 def _index_entries() -> list:
@@ -64,11 +60,15 @@ def complete_project(ctx, incomplete: str) -> list[tuple[str, str]]:
 
 
 def complete_store(incomplete: str) -> list[tuple[str, str]]:
-    return [item for item in STORES if item[0].startswith(incomplete)]
+    from ..store import STORE_NAMES
+
+    return [(name, STORE_HELP.get(name, name)) for name in STORE_NAMES if name.startswith(incomplete)]
 
 
 def complete_shell(incomplete: str) -> list[tuple[str, str]]:
-    return [item for item in SHELLS if item[0].startswith(incomplete)]
+    from ..shellenv import SHELLS
+
+    return [(name, SHELL_HELP.get(name, name)) for name in SHELLS if name.startswith(incomplete)]
 
 
 def completion_script(shell: str) -> str:

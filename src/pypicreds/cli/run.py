@@ -10,13 +10,13 @@ from ..errors import ExitCode, PypicredsError
 from . import output
 
 
-def run(argv: list[str] | None = None) -> int:
+def run(argv: list[str]) -> int:
     import typer
     import typer.main
 
     from .app import app
 
-    args = list(sys.argv[1:] if argv is None else argv)
+    args = list(argv)
     obj = {}
     cut = _separator(args)
     if cut is not None:

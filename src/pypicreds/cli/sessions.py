@@ -54,8 +54,6 @@ def exec_(
     """
     after = (ctx.obj or {}).get("after_separator")
     command = list(after if after is not None else command or [])
-    if command[:1] == ["--"]:  # after NAME, click hands the separator on with the command
-        command = command[1:]
     actions.exec_(name, command, project, ttl)
 
 
