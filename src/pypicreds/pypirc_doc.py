@@ -91,6 +91,14 @@ class _Doc:
             self._sections[name] = _find_section(self.lines, self.shown, name, chunks)
         return self._sections[name]
 
+    def bottom_up(self, name: str, section_step, listing_step) -> None:
+        """Run an edit of `[name]` and one of [distutils] in the order that keeps the second's
+        positions valid: the one lower in the file first."""
+        section, distutils = self.section(name), self.section("distutils")
+        section_first = section is None or distutils is None or section.start > distutils.start
+        for step in (section_step, listing_step) if section_first else (listing_step, section_step):
+            step()
+
     def set_content(self, index: int, content: str) -> None:
         """Replace one line's text, keeping its ending."""
         self.lines[index] = content + _ending(self.lines[index])

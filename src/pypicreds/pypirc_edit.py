@@ -102,12 +102,7 @@ def add_repository(
         want["username"] = username
         if password is not None:
             want["password"] = password
-        # Edit bottom-up so the second edit's positions are still valid.
-        section, distutils = doc.section(name), doc.section("distutils")
-        section_first = section is None or distutils is None or section.start > distutils.start
-        steps = [lambda: _write_section(doc, name, want, record), lambda: _ensure_listed(doc, name, record)]
-        for step in steps if section_first else reversed(steps):
-            step()
+        doc.bottom_up(name, lambda: _write_section(doc, name, want, record), lambda: _ensure_listed(doc, name, record))
         record["written"] = {key: _digest(value) for key, value in want.items() if key != "password"}
         if doc.changed:
             _verify(doc, name, lambda after: _check_added(after, name, url, username, password))

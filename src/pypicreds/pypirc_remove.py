@@ -44,15 +44,12 @@ def remove_repository(path: str | os.PathLike, name: str, record: dict[str, Any]
         if text is None:
             return False
         doc = _Doc(text, _shown(path))
-        section, distutils = doc.section(name), doc.section("distutils")
         drop_entry = name in rec.get("added_servers", []) if record is not None else name not in BUILTIN_URLS
-        steps = [
+        doc.bottom_up(
+            name,
             lambda: _undo_section(doc, name, record),
             lambda: _undo_listing(doc, name, rec, drop_entry, exact=record is not None),
-        ]
-        section_first = section is None or distutils is None or section.start > distutils.start
-        for step in steps if section_first else reversed(steps):
-            step()
+        )
         if not doc.changed:
             return False
         _verify(doc, name, lambda after: _check_removed(after, doc.parser, name, record, drop_entry))
