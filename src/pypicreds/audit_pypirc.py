@@ -36,22 +36,17 @@ class _Raw:
         return self.parser.get(section, key)
 
 
-def _read_raw(path: Path) -> _Raw:
-    # the same reading as the editor's (line endings as twine's file reading splits them)
-    parser, headers, own = parse_file(path)
-    return _Raw(parser, own, headers)
-
-
 def pypirc_findings(path: Path, index, found_tokens: list[Token]) -> list[Finding]:
     from . import pypirc
 
     where = shown(path)
     out = _permission_findings(path)
     try:
-        config = pypirc.read_repositories(path)
-        if not config.exists:
+        parsed = parse_file(path)  # the editor's reading (line endings as twine's file reading splits them)
+        if not parsed.exists:
             return out
-        raw = _read_raw(path)
+        config = pypirc.read_repositories(path, parsed)
+        raw = _Raw(parsed.parser, parsed.keys, parsed.headers)
     except (PypicredsError, UnicodeDecodeError, ValueError) as e:
         message = e.message if isinstance(e, PypicredsError) else f"cannot read {where}"
         return out + [Finding("pypirc-unparsable", ERROR, str(path), None, message,

@@ -17,7 +17,7 @@ from urllib.parse import urlparse, urlunparse
 
 from . import paths, repositories, tokens
 from .errors import PypicredsError
-from .pypirc_parse import shown, twine_view
+from .pypirc_parse import _index_servers, parse_file, shown, twine_view
 
 PYPI_UPLOAD_URLS = repositories.PYPI_UPLOAD_URLS
 _PYPI_HOSTNAMES = {"pypi.python.org", "testpypi.python.org", "upload.pypi.org", "test.pypi.org"}
@@ -83,8 +83,9 @@ def diagnose(
 
     environ = os.environ if environ is None else environ
     path = paths.pypirc_path(pypirc)
-    config = pypirc_read.read_repositories(path)  # also: a clear error, with its line, if unparsable
-    parser = _parser(path) if config.exists else None
+    parsed = parse_file(path)  # also: a clear error, with its line, if unparsable
+    config = pypirc_read.read_repositories(path, parsed)
+    parser = parsed.parser  # empty for a missing file, as twine reads it
     lines = {n: e.keys for n, e in config.repositories.items()}
     held = {e.name: e for e in Index.load().entries if e.project is None}
     if name is not None:
@@ -109,18 +110,6 @@ def diagnose(
 # --------------------------------------------------------------------------- twine's rules
 
 
-def _parser(path: Path):
-    from .pypirc_parse import parse_file
-
-    return parse_file(path)[0]
-
-
-def _empty_config():
-    import configparser
-
-    return configparser.RawConfigParser()
-
-
 def normalize_url(url: str) -> str:
     """twine.utils.normalize_repository_url."""
     parsed = urlparse(url)
@@ -137,10 +126,10 @@ def _resolve(name, parser, lines, environ, keyring, path: Path) -> Diagnosis:
         d.notes.append(f"TWINE_REPOSITORY_URL is set: twine ignores `-r {name}` and {shown(path)}")
         d.url = Value("env", cfg["repository"], line=None)
     else:
-        cfg = twine_view(parser if parser is not None else _empty_config(), name)
+        cfg = twine_view(parser, name)
         if cfg is None:
             d.error = f"Missing '{name}' section from {shown(path)}"
-            if name not in ("pypi", "testpypi") and parser is not None and parser.has_section(name):
+            if name not in ("pypi", "testpypi") and parser.has_section(name):
                 d.error += f" ([{name}] is not listed in [distutils] index-servers)"
             return d
         if "repository" not in cfg:
@@ -199,16 +188,12 @@ def _from_url(url: str) -> dict:
 
 
 def _listed(name: str, parser) -> bool:
-    servers = parser.get("distutils", "index-servers", fallback="pypi testpypi").split() if parser else []
-    return name in servers
+    return name in _index_servers(parser)
 
 
 def _is_builtin(name: str, parser) -> bool:
     """Whether the URL is twine's built-in one (not a `repository =` of a listed section)."""
-    if parser is None:
-        return True
-    servers = parser.get("distutils", "index-servers", fallback="pypi testpypi").split()
-    return not (name in servers and parser.has_option(name, "repository"))
+    return not (name in _index_servers(parser) and parser.has_option(name, "repository"))
 
 
 def _configured(key: str, value: str | None, name: str, lines, builtin: bool = False, listed: bool = True) -> Value:

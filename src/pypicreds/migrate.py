@@ -118,15 +118,16 @@ def _token_facts(token: str) -> dict:
 
 def _move_one(path: Path, name: str, line: int, chosen) -> Moved:
     from . import pypirc
+    from .pypirc_parse import parse_file
 
-    config = pypirc.read_repositories(path)
-    entry = config.get(name)
+    parsed = parse_file(path)  # read once for the entry and its password
+    entry = pypirc.read_repositories(path, parsed).get(name)
     if entry is None or entry.url is None:
         raise PypicredsError(f"[{name}] has no repository URL, so the token cannot be stored under one")
     username = twine_username(entry.url, entry.username)
     if not username:
         raise PypicredsError(f"[{name}] has no username; add `username =` to it first")
-    token = pypirc.read_password(path, name)
+    token = pypirc.read_password(path, name, parsed)
     if not token:
         raise PypicredsError(f"[{name}] has no password any more")
     redact.remember(token)

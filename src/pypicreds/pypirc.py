@@ -30,13 +30,10 @@ from .pypirc_parse import (
     RESERVED_SECTIONS,
     TWINE_KEYS,
     KeyLocation,
+    ParsedFile,
     _effective,
     _index_servers,
-    _load,
-    _locate,
-    _parse,
-    _shown,
-    _split,
+    parse_file,
 )
 from .repositories import BUILTIN_URLS
 
@@ -86,13 +83,11 @@ class PypircConfig(namedtuple("PypircConfig", "path exists index_servers index_s
         return self.repositories.get(name)
 
 
-def read_repositories(path: str | os.PathLike) -> PypircConfig:
-    """Everything twine would read from `path`; a missing file is an empty config."""
+def read_repositories(path: str | os.PathLike, parsed: ParsedFile | None = None) -> PypircConfig:
+    """Everything twine would read from `path`; a missing file is an empty config. `parsed`:
+    parse_file(path), for a caller that needs the parser too (one reading of the file)."""
     path = Path(path)
-    text = _load(path)
-    lines = _split(text or "")
-    parser = _parse(lines, _shown(path))
-    headers, keys = _locate(lines)
+    parser, headers, keys, exists = parsed or parse_file(path)
     servers = _index_servers(parser)
     names = list(dict.fromkeys(["pypi", *servers, *(s for s in parser.sections() if s not in RESERVED_SECTIONS)]))
     repositories = {}
@@ -113,18 +108,16 @@ def read_repositories(path: str | os.PathLike) -> PypircConfig:
         )
     return PypircConfig(
         path=path,
-        exists=text is not None,
+        exists=exists,
         index_servers=tuple(servers),
         index_servers_line=keys.get(("distutils", "index-servers")),
         repositories=repositories,
     )
 
 
-def read_password(path: str | os.PathLike, name: str) -> str | None:
+def read_password(path: str | os.PathLike, name: str, parsed: ParsedFile | None = None) -> str | None:
     """The plaintext password twine would take from `path` for `name` (its section, else
     [server-login]), or None. For `pypicreds import`; the caller must not print it."""
-    path = Path(path)
-    lines = _split(_load(path) or "")
-    parser = _parse(lines, _shown(path))
-    found = _effective(parser, _locate(lines)[1], name, "password")
+    parsed = parsed or parse_file(Path(path))
+    found = _effective(parsed.parser, parsed.keys, name, "password")
     return found[0] if found else None

@@ -203,12 +203,18 @@ def _is_value_line(line: str) -> bool:
     return bool(value) and not value.startswith(("#", ";"))
 
 
-def parse_file(path: Path) -> tuple[RawConfigParser, dict[str, int], dict[tuple[str, str], int]]:
-    """The file read once as twine reads it: (parser, section header lines, key lines). A missing
-    file is an empty config. For the readers (audit, doctor) that need the parser itself."""
-    lines = _split(_load(path) or "")
+class ParsedFile(namedtuple("ParsedFile", "parser headers keys exists")):
+    """The file read once as twine reads it: its parser, the lines of section headers (by
+    name) and of keys (by (section, key)), and whether it exists (missing: an empty config)."""
+
+    __slots__ = ()
+
+
+def parse_file(path: Path) -> ParsedFile:
+    text = _load(path)
+    lines = _split(text or "")
     headers, keys = _locate(lines)
-    return _parse(lines, _shown(path)), headers, keys
+    return ParsedFile(_parse(lines, _shown(path)), headers, keys, text is not None)
 
 
 def _parse(lines: list[str], shown: str) -> RawConfigParser:
