@@ -1,7 +1,7 @@
-"""Fixtures shared by the whole suite. The real parts themselves live in realparts.py.
+"""Fixtures shared by the whole suite. The real parts themselves live in helpers/realparts.py.
 
-Import helpers in tests as `from realparts import run_cli, assert_no_secret` (pytest puts
-this directory on sys.path; tests/ is not a package).
+Import helpers in tests as `from realparts import run_cli, assert_no_secret` (pyproject.toml
+puts tests/helpers on sys.path; tests/ is not a package).
 
 Every test runs with a temporary HOME (`tmp_home`, autouse): nothing touches the real home,
 the real session bus or the real keyring.

@@ -393,8 +393,8 @@ KILLED_IMPORT = f"# mine\n[distutils]\nindex-servers = pypi\n\n[pypi]\npassword 
 def leave_a_killed_import(env, monkeypatch) -> Path:
     """What a SIGKILL right after the store write leaves: journal, token in the store, its line
     still in .pypirc (KILLED_IMPORT), no index entry. Returns the .pypirc."""
-    from pypicreds import recovery
-    from pypicreds.index import Entry
+    from pypicreds.recovery import journal as recovery
+    from pypicreds.store.index import Entry
     from pypicreds.store import open_store
     from pypicreds.tokens import fingerprint
 
@@ -411,7 +411,7 @@ def leave_a_killed_import(env, monkeypatch) -> Path:
 def test_fix_first_finishes_an_import_that_was_killed(env, monkeypatch):
     """`audit --fix` finishes an import killed after its store write, says so, and moves
     nothing twice."""
-    from pypicreds import recovery
+    from pypicreds.recovery import journal as recovery
 
     path = leave_a_killed_import(env, monkeypatch)
     first, second = fix_twice(env)
@@ -451,8 +451,8 @@ def test_cr_only_line_endings_are_read_as_twine_reads_them(env):
 def test_a_remedy_that_failed_fails_every_finding_it_answers(tmp_path):
     """Found by review: two findings with one remedy, the remedy fails; the second finding was
     marked "already fixed" (and audit exited 0)."""
-    from pypicreds import audit_fix
-    from pypicreds.audit import WARNING, Finding
+    from pypicreds.checks import fix as audit_fix
+    from pypicreds.checks.findings import WARNING, Finding
 
     rc = tmp_path / "pypirc"
     rc.write_text("stray line before any section\n[mine]\nrepository = https://example.org\n")

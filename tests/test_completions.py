@@ -14,7 +14,7 @@ import pytest
 from realparts import VENV_BIN, run_cli
 
 from pypicreds.cli import complete
-from pypicreds.index import Entry, Index
+from pypicreds.store.index import Entry, Index
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "completions"

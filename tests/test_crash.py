@@ -40,7 +40,7 @@ from macaroon_mint import mint
 from realparts import VENV_BIN
 
 from pypicreds import fsutil
-from pypicreds import pypirc as pypirc_edit
+from pypicreds import pypirc
 from pypicreds.store.base import TokenKey
 from pypicreds.tokens import fingerprint
 
@@ -92,7 +92,7 @@ class World:
     def state(self, names) -> State:
         """Read and parse all three files (failing the test if any does not parse)."""
         raw = self.pypirc.read_bytes() if self.pypirc.exists() else None
-        pypirc_edit.read_repositories(self.pypirc)  # must parse
+        pypirc.read_repositories(self.pypirc)  # must parse
         index_file = self.home / "index.json"
         index = {}
         if index_file.exists():
@@ -132,9 +132,9 @@ class World:
         if before is not None:
             copy.write_bytes(before)
         if op == "add":
-            pypirc_edit.add_repository(copy, name=name, username="__token__", url=url_for(name))
+            pypirc.add_repository(copy, name=name, username="__token__", url=url_for(name))
         else:
-            pypirc_edit.remove_repository(copy, name, record)
+            pypirc.remove_repository(copy, name, record)
         return copy.read_bytes() if copy.exists() else None
 
     def temps(self) -> list[str]:
@@ -415,7 +415,7 @@ class Plaintext:
             copy = self.world.scratch / "pypirc"
             copy.write_bytes(self.original)
             for name in sorted(gone):
-                pypirc_edit.set_password(copy, name, None)
+                pypirc.set_password(copy, name, None)
             self._without[gone] = copy.read_bytes()
         return self._without[gone]
 
@@ -425,7 +425,7 @@ class Plaintext:
         world = self.world
         state = world.state(PLAINTEXT)  # all three parse
         fps = {name: fingerprint(token) for name, token in self.tokens.items()}
-        lines = {name: pypirc_edit.read_password(world.pypirc, name) for name in PLAINTEXT}
+        lines = {name: pypirc.read_password(world.pypirc, name) for name in PLAINTEXT}
         present = {name for name, value in lines.items() if value is not None}
         for name in present:
             assert fingerprint(lines[name]) == fps[name], f"{where}: [{name}] holds another password"

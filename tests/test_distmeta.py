@@ -9,7 +9,7 @@ import pytest
 
 from realparts import make_wheel
 
-from pypicreds import distmeta
+from pypicreds.session import distmeta
 from pypicreds.errors import PypicredsError
 
 

@@ -1,4 +1,4 @@
-"""The Typer-free fast path (cli/fast.py) must behave exactly like the Typer commands it
+"""The Typer-free fast path (cli/argv.py and cli/main.py) must behave exactly like the Typer commands it
 shortcuts: same output, same exit code, on the same argv."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import pytest
 from macaroon_mint import current, mint
 from realparts import run_cli
 
-from pypicreds.cli import fast
+from pypicreds.cli import argv as fast
 
 TOKEN = mint([current([1, ["foo"]])], location="test.pypi.org")
 

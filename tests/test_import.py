@@ -169,8 +169,9 @@ def test_when_the_index_cannot_be_written_every_line_goes_back_where_it_was(cli_
 def test_an_import_killed_while_undoing_is_undone_exactly_by_the_next_command(cli_env, monkeypatch):
     """The state a process leaves when it dies in the middle of its rollback (the index write
     failed, then SIGKILL): token in the store, line out of .pypirc, journal in phase rollback."""
-    from pypicreds import pypirc, recovery
-    from pypicreds.index import Entry
+    from pypicreds import pypirc
+    from pypicreds.recovery import journal as recovery
+    from pypicreds.store.index import Entry
     from pypicreds.store import open_store
     from pypicreds.tokens import fingerprint
 
@@ -196,7 +197,8 @@ def test_an_import_killed_while_undoing_is_undone_exactly_by_the_next_command(cl
 
 
 def test_a_line_at_the_end_of_a_file_without_final_newline_goes_back_exactly(tmp_path):
-    from pypicreds import pypirc, recovery
+    from pypicreds import pypirc
+    from pypicreds.recovery import journal as recovery
 
     original = f"[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = __token__\npassword =\t{PYPI_TOKEN}  "
     path = tmp_path / "pypirc"
@@ -217,8 +219,9 @@ def test_a_line_at_the_end_of_a_file_without_final_newline_goes_back_exactly(tmp
 
 def test_a_killed_import_of_a_token_added_with_plaintext_is_finished(cli_env, monkeypatch):
     """Killed after the line left .pypirc, before the index said so: the next command finishes."""
-    from pypicreds import pypirc, recovery
-    from pypicreds.index import Index
+    from pypicreds import pypirc
+    from pypicreds.recovery import journal as recovery
+    from pypicreds.store.index import Index
 
     env = {**cli_env, "PYPICREDS_STORE": "file", "PYPICREDS_PASSPHRASE": "import test"}
     assert run_cli(["add", "pypi", "--plaintext", "--token-stdin"], env, input=PYPI_TOKEN).returncode == 0

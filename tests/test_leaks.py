@@ -156,7 +156,7 @@ def test_unexpected_error_traceback_is_scrubbed(env):
     `session.variables_for` is replaced, after the real store handed over the real token."""
     code = textwrap.dedent("""
         import sys
-        from pypicreds import session
+        from pypicreds.session import variables as session
         def variables_for(entry, token):
             raise RuntimeError("unexpected, while holding " + token)
         session.variables_for = variables_for

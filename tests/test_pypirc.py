@@ -430,9 +430,9 @@ def test_unreadable_file_is_refused(tmp_path):
         os.chmod(secret, 0o600)
         os.chown(secret, 65534, 65534)
         code = (
-            "import sys; from pypicreds import pypirc\n"
+            "import sys; from pypicreds import pypirc; from pypicreds.errors import PypircError\n"
             "try: pypirc.read_repositories(sys.argv[1])\n"
-            "except pypirc.PypircError as e: print(e.message); sys.exit(3)\n"
+            "except PypircError as e: print(e.message); sys.exit(3)\n"
         )
         done = subprocess.run(
             ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--", sys.executable, "-c", code,
@@ -606,7 +606,7 @@ def test_generated_files_read_like_twine_with_true_line_numbers(tmp_path, text):
 @given(text=pypirc_texts(), name=st.sampled_from(["pypi", "testpypi", "mine", "a", "b.c", "x_1", "nowhere"]))
 def test_twine_view_is_what_twine_get_config_gives(tmp_path, text, name):
     """pypirc_parse.twine_view (the editor's check, doctor's explanation) against twine itself."""
-    from pypicreds.pypirc_parse import _parse, _split, twine_view
+    from pypicreds.pypirc.parse import _parse, _split, twine_view
 
     rc = tmp_path / f"gen-{random.getrandbits(64):x}.pypirc"
     rc.write_bytes(text.encode("utf-8"))

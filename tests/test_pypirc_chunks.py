@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from pypirc_gen import VALUES, pypirc_texts
 
 from pypicreds.errors import PypircError
-from pypicreds.pypirc_doc import _compare_all, _compare_nearby, _Doc, _find_section, _structure
-from pypicreds.pypirc_parse import _chunks, _split, twine_view
+from pypicreds.pypirc.document import _compare_all, _compare_nearby, _Doc, _find_section, _structure
+from pypicreds.pypirc.parse import _chunks, _split, twine_view
 
 NAMES = ["mine", "pypi", "testpypi", "a", "distutils", "server-login", "DEFAULT"]
 INSERTED = st.one_of(

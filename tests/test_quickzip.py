@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pypicreds import distmeta, quickzip
+from pypicreds.session import distmeta, quickzip
 from pypicreds.errors import PypicredsError
 
 LIMIT = 4096

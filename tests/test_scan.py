@@ -87,7 +87,7 @@ def test_missing_path_is_an_error(cli_env, tmp_path):
 
 
 def test_a_big_log_is_read_in_chunks_without_losing_a_token(cli_env, tmp_path):
-    from pypicreds import scan
+    from pypicreds.checks import scan
 
     log = tmp_path / "big.log"
     line = b"x" * 99 + b"\n"

@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pypicreds import shellenv
+from pypicreds.session import shells as shellenv
 from pypicreds.errors import UsageError
 
 NAMES = ("TWINE_USERNAME", "TWINE_PASSWORD", "TWINE_REPOSITORY_URL")

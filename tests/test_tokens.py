@@ -1,6 +1,6 @@
 """The PyPI token reader: decode/encode, caveats and scope, derived tokens.
 
-Tokens are minted here with pymacaroons and a throwaway key (macaroon_mint.py) in every
+Tokens are minted here with pymacaroons and a throwaway key (helpers/macaroon_mint.py) in every
 shape PyPI has issued; derived tokens are checked with pymacaroons' Verifier against that
 key and read back with pypitoken. Hypothesis fuzzes the decoder side by side with pymacaroons.
 """
@@ -718,7 +718,7 @@ def test_importing_tokens_pulls_in_nothing_heavy():
         "'pymacaroons', 'pypitoken', 'pydantic']; "
         "print(','.join(h for h in heavy if h in sys.modules))"
     )
-    src = str(Path(tokens.__file__).parents[1])
+    src = str(Path(tokens.__file__).parents[2])
     env = {**os.environ, "PYTHONPATH": src}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert result.stdout.strip() == ""

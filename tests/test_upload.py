@@ -244,8 +244,8 @@ def test_upload_reports_a_repair_before_twine_takes_over(cli_env, index, tmp_pat
     """twine replaces pypicreds, so a repair of a killed command's leftovers (here an `add` that
     died after storing its token, before the index listed it: the next command finishes it) must
     be reported before the exec, or never."""
-    from pypicreds import recovery
-    from pypicreds.index import Entry, Index
+    from pypicreds.recovery import journal as recovery
+    from pypicreds.store.index import Entry, Index
     from pypicreds.store import open_store
     from pypicreds.tokens import fingerprint
 
@@ -368,7 +368,7 @@ def test_env_then_plain_twine_upload_in_real_shells(shell, cli_env, index, tmp_p
 
 def test_find_files_expands_like_a_shell_and_keeps_literal_names(tmp_path, monkeypatch):
     from pypicreds.errors import PypicredsError
-    from pypicreds.upload import find_files
+    from pypicreds.session.upload import find_files
 
     monkeypatch.chdir(tmp_path)
     (tmp_path / "dist").mkdir()
@@ -384,7 +384,7 @@ def test_find_files_expands_like_a_shell_and_keeps_literal_names(tmp_path, monke
 
 def test_split_twine_options_puts_global_ones_first_and_refuses_credentials():
     from pypicreds.errors import UsageError
-    from pypicreds.upload import split_twine_options
+    from pypicreds.session.upload import split_twine_options
 
     assert split_twine_options(["--skip-existing", "--no-color", "--verbose"]) == (
         ["--no-color"], ["--skip-existing", "--verbose"])
@@ -399,7 +399,7 @@ def test_twine_is_found_by_every_import_finder(monkeypatch):
     mode through a finder of their own on sys.meta_path (setuptools does that)."""
     import importlib.machinery
 
-    from pypicreds import upload
+    from pypicreds.session import upload
 
     class EditableFinder:
         @staticmethod

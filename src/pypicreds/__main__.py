@@ -1,23 +1,10 @@
-"""`pypicreds` and `python -m pypicreds`."""
+"""`pypicreds` and `python -m pypicreds` (the work is in cli/main.py)."""
 
 from __future__ import annotations
 
-import os
 import sys
 
-
-def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else list(argv)
-    if not os.environ.get("PYPICREDS_NO_FAST_PATH"):
-        from .cli import fast
-
-        code = fast.run(args)
-        if code is not None:
-            return code
-    from .cli.run import run
-
-    return run(args)
-
+from .cli.main import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,20 +1,24 @@
-"""add / list / show / rotate / remove: plain functions that take values and return data.
+"""add / show / reveal / inspect / rotate / remove: plain functions that take values and return data.
 
 Order of writes, chosen so a failure leaves the old state: add and rotate write the store
 first (the token is safe before anything points at it), then .pypirc, then the index; remove
 edits .pypirc first, then the store, then the index. A failure undoes the earlier steps. A
 process killed half way leaves an intent journal, and the next command finishes or undoes
-the change (recovery.py)."""
+the change (the recovery package)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from . import fsutil, paths, recovery, redact, repositories, tokens
+from . import fsutil, paths, redact, repositories, tokens
 from .errors import PypicredsError, TokenFormatError, UsageError
-from .index import Entry, Index, now_iso
-from .store import STORE_NAMES, TokenKey, TokenStore, open_store
+from .pypirc import add_repository, remove_repository, set_password
+from .recovery import repair_if_needed
+from .recovery.journal import Journal, begin, digest
+from .store import TokenKey, TokenStore, open_store
+from .store.choose import choose_store
+from .store.index import Entry, Index, now_iso
+from .store.snapshot import StoreSnapshot
 
 
 class Outcome:
@@ -29,22 +33,6 @@ class Outcome:
 
     def __repr__(self) -> str:
         return f"Outcome(entry={self.entry!r}, store={self.store!r}, notes={self.notes!r})"
-
-
-def choose_store(explicit: str | None) -> tuple[TokenStore, str | None]:
-    """`--store`, else PYPICREDS_STORE, else keyring when usable, else file. Returns the store
-    and a note when the keyring was passed over."""
-    name = explicit or os.environ.get("PYPICREDS_STORE") or None
-    if name is not None:
-        if name not in STORE_NAMES:
-            raise UsageError(f"unknown store {name!r}", hint="use keyring or file")
-        return open_store(name), None
-    from .store.keyring import probe
-
-    reason = probe()
-    if reason is None:
-        return open_store("keyring"), None
-    return open_store("file"), f"keyring unavailable: {reason}; using the encrypted file store"
 
 
 def read_token_facts(token: str, url: str, project: str | None) -> tuple[dict, list[str]]:
@@ -96,88 +84,92 @@ def add(
     write_pypirc: bool = True,
     project: str | None = None,
 ) -> Outcome:
-    if project is not None:
-        project = validate_project(project)
-        if plaintext:
-            raise UsageError("a per-project token cannot go into .pypirc (one password per URL), so no --plaintext")
-    if project is not None and (url is None or username is None):
-        default = Index.load().find(name, None)
-        if default is not None:  # a project token lives under the repository's own URL and username
-            url, username = url or default.url, username or default.username
-    repo = repositories.resolve(name, url, username)
+    """Store `token` for a repository, write its .pypirc section (with no password unless
+    `plaintext`) and record it in the index."""
+    repo, project = _repository_for_add(name, url, username, project, plaintext=plaintext, write_pypirc=write_pypirc)
     token = redact.remember(tokens.check_token_text(token, pypi_like=repo.token_host is not None))
-    if plaintext and not write_pypirc:
-        raise UsageError("--plaintext writes the token into .pypirc, so it cannot go with --no-pypirc")
     facts, token_notes = read_token_facts(token, repo.url, project)
     # twine sees one password per URL: a project token is handed over by pypicreds itself
     pypirc_file = paths.pypirc_path(pypirc) if write_pypirc and project is None else None
     with fsutil.locked(paths.lock_path()):
-        recovery.recover()
+        repair_if_needed(locked=True)
         index = Index.load()
-        if index.find(repo.name, project) is not None:
-            option = f" --project {project}" if project else ""
-            raise PypicredsError(
-                f"{TokenKey(repo.name, repo.url, repo.username, project).label} is already stored",
-                hint=f"replace its token with `pypicreds rotate {repo.name}{option}`",
-            )
+        _refuse_duplicate(index, repo, project)
         chosen, note = choose_store(store)
         if chosen.name == "keyring":
             _refuse_shared_keyring_entry(index, repo, project)
-        outcome = Outcome(notes=[note] if note else [], store=chosen.name)
         entry = Entry(
-            name=repo.name,
-            url=repo.url,
-            username=repo.username,
-            store=chosen.name,
-            fingerprint=tokens.fingerprint(token),
-            masked=tokens.mask(token),
-            added=now_iso(),
-            project=project,
-            plaintext=plaintext,
-            pypirc=str(pypirc_file) if pypirc_file else None,
-            token_info=facts,
+            name=repo.name, url=repo.url, username=repo.username, store=chosen.name,
+            fingerprint=tokens.fingerprint(token), masked=tokens.mask(token), added=now_iso(), project=project,
+            plaintext=plaintext, pypirc=str(pypirc_file) if pypirc_file else None, token_info=facts,
         )
-        pypirc_url = None if repo.builtin else repo.url
-        snapshot = StoreSnapshot(chosen, entry.key)  # reads the store: fails before anything is written
-        journal = recovery.begin("add", entry, pypirc=pypirc_file, pypirc_url=pypirc_url)
-        if snapshot.previous not in (None, token):
-            outcome.notes.append(
-                f"warning: the keyring already held a token for {repo.url} as {repo.username} that pypicreds "
-                "had not stored; it is replaced now (twine used it)"
-            )
-        try:
-            chosen.set(entry.key, token)
-        except BaseException:
-            journal.finish()  # the store refused: nothing changed
-            raise
-        try:
-            if pypirc_file:
-                from . import pypirc as pypirc_edit
+        outcome = Outcome(entry=entry, notes=[note] if note else [], store=chosen.name)
+        outcome.notes += _write_new_entry(index, entry, chosen, token, None if repo.builtin else repo.url)
+    outcome.notes.append(f"stored the token for {entry.label} in the {chosen.describe()}")
+    if pypirc_file:
+        where = "with the token as a plaintext password" if plaintext else "with no password"
+        outcome.notes.append(f"wrote [{repo.name}] to {pypirc_file} {where}")
+    outcome.notes.extend(token_notes)
+    return outcome
 
-                entry.pypirc_record = pypirc_edit.add_repository(
-                    pypirc_file,
-                    name=repo.name,
-                    username=repo.username,
-                    url=pypirc_url,
-                    password=token if plaintext else None,
-                )
-                journal.update(
-                    phase="pypirc", record=entry.pypirc_record, pypirc_after=recovery.digest(pypirc_file)
-                )
-            index.add(entry)
-            index.save()
-        except BaseException:
-            _undo_add(journal, chosen, snapshot, entry, pypirc_file)
-            raise
-        journal.finish()
-        outcome.entry = entry
-        outcome.notes[:0] = recovery.take_notes()
-        outcome.notes.append(f"stored the token for {entry.label} in the {chosen.describe()}")
+
+def _repository_for_add(name: str, url: str | None, username: str | None, project: str | None, *,
+                        plaintext: bool, write_pypirc: bool) -> tuple[repositories.Repository, str | None]:
+    """The repository and (normalised) project `add` is about; refuses options that cannot go together."""
+    if project is not None:
+        project = validate_project(project)
+        if plaintext:
+            raise UsageError("a per-project token cannot go into .pypirc (one password per URL), so no --plaintext")
+        if url is None or username is None:
+            default = Index.load().find(name, None)
+            if default is not None:  # a project token lives under the repository's own URL and username
+                url, username = url or default.url, username or default.username
+    repo = repositories.resolve(name, url, username)
+    if plaintext and not write_pypirc:
+        raise UsageError("--plaintext writes the token into .pypirc, so it cannot go with --no-pypirc")
+    return repo, project
+
+
+def _refuse_duplicate(index: Index, repo: repositories.Repository, project: str | None) -> None:
+    if index.find(repo.name, project) is not None:
+        option = f" --project {project}" if project else ""
+        raise PypicredsError(
+            f"{TokenKey(repo.name, repo.url, repo.username, project).label} is already stored",
+            hint=f"replace its token with `pypicreds rotate {repo.name}{option}`",
+        )
+
+
+def _write_new_entry(index: Index, entry: Entry, store: TokenStore, token: str, pypirc_url: str | None) -> list[str]:
+    """The writes of `add`, journaled: the store, then .pypirc, then the index; a failure undoes
+    the earlier ones. Returns warnings."""
+    pypirc_file = Path(entry.pypirc) if entry.pypirc else None
+    snapshot = StoreSnapshot(store, entry.key)  # reads the store: fails before anything is written
+    notes = []
+    if snapshot.previous not in (None, token):
+        notes.append(
+            f"warning: the keyring already held a token for {entry.url} as {entry.username} that pypicreds "
+            "had not stored; it is replaced now (twine used it)"
+        )
+    journal = begin("add", entry, pypirc=pypirc_file, pypirc_url=pypirc_url)
+    try:
+        store.set(entry.key, token)
+    except BaseException:
+        journal.finish()  # the store refused: nothing changed
+        raise
+    try:
         if pypirc_file:
-            where = "with the token as a plaintext password" if plaintext else "with no password"
-            outcome.notes.append(f"wrote [{repo.name}] to {pypirc_file} {where}")
-        outcome.notes.extend(token_notes)
-        return outcome
+            entry.pypirc_record = add_repository(
+                pypirc_file, name=entry.name, username=entry.username, url=pypirc_url,
+                password=token if entry.plaintext else None,
+            )
+            journal.update(phase="pypirc", record=entry.pypirc_record, pypirc_after=digest(pypirc_file))
+        index.add(entry)
+        index.save()
+    except BaseException:
+        _undo_add(journal, store, snapshot, entry, pypirc_file)
+        raise
+    journal.finish()
+    return notes
 
 
 def _refuse_shared_keyring_entry(index: Index, repo: repositories.Repository, project: str | None) -> None:
@@ -192,56 +184,14 @@ def _refuse_shared_keyring_entry(index: Index, repo: repositories.Repository, pr
             )
 
 
-class StoreSnapshot:
-    """What a change to the store would lose, put back if the change fails.
-
-    The file store's files are kept byte for byte (a vault write re-encrypts every entry with
-    fresh nonces, so deleting the new token again would leave a different, if equivalent, file).
-    For the keyring, a token already under the same entry (one twine used, stored by hand or by
-    another tool) is kept in memory only, and written back instead of deleting the entry."""
-
-    def __init__(self, store: TokenStore, key=None) -> None:
-        self.store, self.key, self.previous = store, key, None
-        self.files: dict[Path, bytes | None] = {}
-        if store.name == "keyring" and key is not None:
-            self.previous = store.get(key)
-        if store.name == "file":
-            for path in (store.vault_path, store.keyfile_path):
-                try:
-                    self.files[path] = path.read_bytes()
-                except FileNotFoundError:
-                    self.files[path] = None
-                except OSError as e:
-                    raise PypicredsError(f"cannot read {path}: {e.strerror}") from e
-
-    def restore(self) -> bool:
-        """Put things back; False when there is nothing kept (undo by deleting the new token)."""
-        if self.previous is not None:
-            self.store.set(self.key, self.previous)
-            return True
-        for path, data in self.files.items():
-            if data is None:
-                try:
-                    os.unlink(path)
-                except FileNotFoundError:
-                    pass
-                except OSError as e:
-                    raise PypicredsError(f"cannot delete {path}: {e.strerror}") from e
-            else:
-                fsutil.atomic_write(path, data)
-        return bool(self.files)
-
-
-def _undo_add(journal: recovery.Journal, store: TokenStore, snapshot: StoreSnapshot, entry: Entry,
+def _undo_add(journal: Journal, store: TokenStore, snapshot: StoreSnapshot, entry: Entry,
               pypirc_file: Path | None) -> None:
     """Put back the state before a failed add. If a step of the undo fails too, the journal
     stays and the next command finishes the undo."""
     try:
         journal.update(phase="rollback")
-        if entry.pypirc_record is not None and recovery.digest(pypirc_file) == journal.data.get("pypirc_after"):
-            from . import pypirc as pypirc_edit
-
-            pypirc_edit.remove_repository(pypirc_file, entry.name, entry.pypirc_record)
+        if entry.pypirc_record is not None and digest(pypirc_file) == journal.data.get("pypirc_after"):
+            remove_repository(pypirc_file, entry.name, entry.pypirc_record)
         if not snapshot.restore():
             store.delete(entry.key)
     except (PypicredsError, OSError):
@@ -256,32 +206,34 @@ def validate_project(project: str) -> str:
     return tokens.normalize_project(project)
 
 
-def inspect(name: str | None, project: str | None = None, token: str | None = None) -> dict:
+def inspect(name: str | None, project: str | None = None, token: str | None = None) -> tokens.TokenInfo:
     """All the reader knows about a stored token (by name) or a given one."""
     if token is None:
         if name is None:
             raise UsageError("name a stored repository, or pass a token with --token-stdin")
+        from .reveal import reveal
+
         token = reveal(name, project)
     else:
         token = redact.remember(tokens.check_token_text(token, pypi_like=True))
-    return tokens.inspect(token).to_json()
+    return tokens.inspect(token)
 
 
 def show(name: str, project: str | None = None) -> Entry:
-    recovery.recover_if_needed()
+    repair_if_needed()
     return Index.load().get(name, project)
 
 
 def reveal(name: str, project: str | None = None) -> str:
-    from .retrieve import reveal_entry
+    """The token stored for `name` (`show --reveal`: the caller asked to see it)."""
+    from .reveal import reveal
 
-    recovery.recover_if_needed()
-    return reveal_entry(Index.load().get(name, project))
+    return reveal(name, project)
 
 
 def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
     with fsutil.locked(paths.lock_path()):
-        recovery.recover()
+        repair_if_needed(locked=True)
         index = Index.load()
         entry = index.get(name, project)
         token = redact.remember(
@@ -298,7 +250,7 @@ def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
         new.fingerprint, new.masked, new.rotated, new.token_info = (
             tokens.fingerprint(token), tokens.mask(token), now_iso(), facts
         )
-        journal = recovery.begin("rotate", new, old=entry)
+        journal = begin("rotate", new, old=entry)
         old_token = store.get(entry.key)  # to put back if a later step fails
         snapshot = StoreSnapshot(store)
         try:
@@ -310,9 +262,7 @@ def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
         pypirc_changed = False
         try:
             if pypirc_target:
-                from . import pypirc as pypirc_edit
-
-                pypirc_edit.set_password(pypirc_target, entry.name, token)
+                set_password(pypirc_target, entry.name, token)
                 pypirc_changed = True
             for field_name in entry.TOKEN_FIELDS:
                 setattr(entry, field_name, getattr(new, field_name))
@@ -321,7 +271,7 @@ def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
             _undo_rotate(journal, store, snapshot, entry, old_token, pypirc_target if pypirc_changed else None)
             raise
         journal.finish()
-        outcome = Outcome(entry=entry, store=entry.store, notes=recovery.take_notes())
+        outcome = Outcome(entry=entry, store=entry.store)
         outcome.notes.append(f"rotated the token for {entry.label} in the {store.describe()}")
         outcome.notes.extend(token_notes)
         page = repositories.revoke_page(entry.url)
@@ -338,9 +288,7 @@ def _undo_rotate(journal, store: TokenStore, snapshot: StoreSnapshot, entry: Ent
     the next command finishes the rotate instead (the store holds the new token)."""
     try:
         if pypirc_target is not None and old_token is not None:
-            from . import pypirc as pypirc_edit
-
-            pypirc_edit.set_password(pypirc_target, entry.name, old_token)
+            set_password(pypirc_target, entry.name, old_token)
         if not snapshot.restore():  # a keyring entry: put the old token back, or delete the new one
             if old_token is None:
                 store.delete(entry.key)
@@ -356,16 +304,16 @@ def remove(*, name: str, project: str | None = None, keep_pypirc: bool = False,
     """Store first (the step most likely to refuse: a locked keyring, a damaged vault), then
     .pypirc, then the index. If .pypirc refuses, the token is put back in the store."""
     with fsutil.locked(paths.lock_path()):
-        recovery.recover()
+        repair_if_needed(locked=True)
         index = Index.load()
         entry = index.get(name, project)
-        outcome = Outcome(entry=entry, store=entry.store, notes=recovery.take_notes())
+        outcome = Outcome(entry=entry, store=entry.store)
         target = paths.pypirc_path(pypirc) if pypirc else (Path(entry.pypirc) if entry.pypirc else None)
         if keep_pypirc:
             target = None
         store = open_store(entry.store)
         snapshot = StoreSnapshot(store, entry.key)  # to put back if .pypirc refuses
-        journal = recovery.begin("remove", entry, pypirc=target)
+        journal = begin("remove", entry, pypirc=target)
         try:
             found = store.delete(entry.key)
         except BaseException:
@@ -375,9 +323,7 @@ def remove(*, name: str, project: str | None = None, keep_pypirc: bool = False,
         pypirc_changed = False
         try:
             if target:
-                from . import pypirc as pypirc_edit
-
-                pypirc_changed = pypirc_edit.remove_repository(target, entry.name, entry.pypirc_record)
+                pypirc_changed = remove_repository(target, entry.name, entry.pypirc_record)
                 if pypirc_changed:
                     details.append(f"removed [{entry.name}] from {target}")
             index.remove(entry)

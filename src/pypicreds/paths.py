@@ -56,12 +56,25 @@ def pypirc_path(option: str | os.PathLike | None = None) -> Path:
     return Path(home) / ".pypirc"
 
 
+def shown(path: str | os.PathLike) -> str:
+    """A path as the user knows it: `~/.pypirc` rather than /home/me/.pypirc."""
+    path = os.fspath(path)
+    home = os.environ.get("HOME")
+    if home:
+        home = os.path.normpath(home)
+        if path == home:
+            return "~"
+        if path.startswith(home.rstrip(os.sep) + os.sep):
+            return "~/" + path[len(home.rstrip(os.sep)) + 1 :]
+    return path
+
+
 def journal_path() -> Path:
     return home_dir() / "journal.json"
 
 
 def interrupted() -> bool:
-    """Whether a killed pypicreds left a half-done change (one stat; see recovery.py)."""
+    """Whether a killed pypicreds left a half-done change (one stat; see the recovery package)."""
     return os.path.exists(home_file("journal.json"))
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
 ROOT = TESTS.parent
-sys.path.insert(0, str(TESTS))
+sys.path.insert(0, str(TESTS / "helpers"))
 
 from macaroon_mint import mint  # noqa: E402
 from realparts import VENV_BIN, PyPIServer, SecretService, make_wheel  # noqa: E402

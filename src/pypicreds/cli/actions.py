@@ -1,8 +1,8 @@
 """The bodies of the commands that run in every shell and script (env, list, add, exec,
 upload), free of Typer.
 
-cli/app.py and cli/sessions.py declare these commands for Typer (help, completion, parsing of
-anything unusual); cli/fast.py calls the same bodies directly for the common invocations."""
+commands/ declares these commands for Typer (help, completion, parsing of anything unusual);
+main.py calls the same bodies directly for the common invocations (argv.py parses them)."""
 
 from __future__ import annotations
 
@@ -18,41 +18,41 @@ def ttl_seconds(value: str | None) -> int | None:
 
 
 def env(name: str | None, shell: str | None, unset: bool, project: str | None, ttl: str | None) -> None:
-    from .. import session, shellenv
+    from ..session import shells, variables
 
-    syntax = shellenv.check_shell(shell or shellenv.default_shell())
-    if shell is None and (hint := shellenv.detect_shell_hint()):
+    syntax = shells.check_shell(shell or shells.default_shell())
+    if shell is None and (hint := shells.detect_shell_hint()):
         output.note(hint)
     if unset:
-        output.data(shellenv.render_unset(list(session.TWINE_VARIABLES), syntax))
+        output.data(shells.render_unset(list(variables.TWINE_VARIABLES), syntax))
         return
     if name is None:
         from ..errors import UsageError
 
         raise UsageError("missing the repository name", hint="pypicreds env testpypi")
-    variables = session.twine_variables(name, project, ttl_seconds(ttl))  # a prompt goes to the terminal
-    output.data(shellenv.render_set(variables, syntax))
+    values = variables.twine_variables(name, project, ttl_seconds(ttl))  # a prompt goes to the terminal
+    output.data(shells.render_set(values, syntax))
     if syntax in ("dotenv", "json"):
         output.note("while TWINE_REPOSITORY_URL is set, twine ignores -r")
         return
-    clear = shellenv.evaluate_command(syntax, "--unset")
+    clear = shells.evaluate_command(syntax, "--unset")
     output.note(f"while TWINE_REPOSITORY_URL is set, twine ignores -r; clear the variables with `{clear}`")
 
 
 def exec_(name: str, command: list[str], project: str | None, ttl: str | None) -> None:
-    from .. import session
-    from ..retrieve import repair_if_needed
+    from ..recovery import repair_if_needed
+    from ..session.execute import exec_command
 
     if repair_if_needed():
         output.repairs()  # exec replaces this process: say it now
-    session.exec_command(name, command, project, ttl_seconds(ttl))
+    exec_command(name, command, project, ttl_seconds(ttl))
 
 
 def upload(name: str, files: list[str], skip_check: bool, project: str | None, ttl: str | None,
            twine_options: list[str]) -> None:
     """Returns only by raising: twine replaces this process."""
-    from .. import upload as uploading
-    from ..retrieve import repair_if_needed
+    from ..recovery import repair_if_needed
+    from ..session import upload as uploading
 
     if repair_if_needed():
         output.repairs()  # twine replaces this process: say it now
@@ -61,8 +61,8 @@ def upload(name: str, files: list[str], skip_check: bool, project: str | None, t
 
 
 def list_(json_: bool) -> None:
-    from ..index import Index
-    from ..retrieve import repair_if_needed
+    from ..recovery import repair_if_needed
+    from ..store.index import Index
     from . import render
 
     repair_if_needed()

@@ -24,7 +24,7 @@ SCRIPT_FILES = {
     "powershell": "pypicreds.ps1",
 }
 
-# Descriptions for the choices; the choices themselves are store.STORE_NAMES and shellenv.SHELLS.
+# Descriptions for the choices; the choices themselves are store.STORE_NAMES and session.shells.SHELLS.
 STORE_HELP = {"keyring": "the OS keyring", "file": "the encrypted file vault"}
 SHELL_HELP = {
     "sh": "POSIX sh: bash, zsh, sh", "bash": "bash", "zsh": "zsh", "fish": "fish", "powershell": "PowerShell",
@@ -34,7 +34,7 @@ SHELL_HELP = {
 
 def _index_entries() -> list:
     try:
-        from ..index import Index
+        from ..store.index import Index
 
         return Index.load().entries
     except Exception:  # a damaged or unreadable index must not break the user's shell
@@ -66,7 +66,7 @@ def complete_store(incomplete: str) -> list[tuple[str, str]]:
 
 
 def complete_shell(incomplete: str) -> list[tuple[str, str]]:
-    from ..shellenv import SHELLS
+    from ..session.shells import SHELLS
 
     return [(name, SHELL_HELP.get(name, name)) for name in SHELLS if name.startswith(incomplete)]
 

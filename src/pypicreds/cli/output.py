@@ -6,6 +6,7 @@ import json
 import sys
 
 from ..errors import PypicredsError
+from ..recovery.notes import take_notes
 
 
 def data(text: str) -> None:
@@ -20,6 +21,11 @@ QUIET = False  # --quiet: no informational notes on stderr (warnings and errors 
 
 
 def note(text: str) -> None:
+    repairs()  # what a repair did comes before what the command then did
+    _note(text)
+
+
+def _note(text: str) -> None:
     if QUIET and not text.startswith(("warning", "repaired")):
         return
     sys.stderr.write(f"pypicreds: {text}\n")
@@ -49,7 +55,5 @@ def one_line(text: str) -> str:
 
 def repairs() -> None:
     """Print what recovery repaired in this process (also after a command that then failed)."""
-    recovery = sys.modules.get("pypicreds.recovery")  # loaded only when there was work to do
-    if recovery is not None:
-        for line in recovery.take_notes():
-            note(line)
+    for line in take_notes():
+        _note(line)

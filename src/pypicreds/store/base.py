@@ -1,4 +1,5 @@
-"""The token store interface. Every store passes the one contract suite in tests/test_store_contract.py.
+"""The token store interface. Every store passes the one contract suite in tests/helpers/store_contract.py
+(StoreContract, run per store by tests/test_store_file.py and tests/test_store_keyring.py).
 
 Error contract (every method):
 - `StoreUnavailable` when the store cannot be used at all on this machine now (no keyring

@@ -1,103 +1,41 @@
-"""The encrypted file vault: tokens under AES-256-GCM, for machines without a usable keyring.
+"""The file store: tokens in the encrypted vault, for machines without a usable keyring.
 
-The vault is one small JSON file (`vault.json` in PYPICREDS_HOME, 0600):
-
-    {"format": "pypicreds-vault", "version": 1,
-     "protection": "passphrase" | "keyfile",
-     "kdf": {"name": "argon2id", "iterations", "memory_cost", "lanes", "salt"} | null,
-     "check": {"nonce", "ciphertext"},
-     "entries": [{"repository", "url", "username", "project", "nonce", "ciphertext"}, ...],
-     "sha256": "<digest of everything above>"}
-
-- The key comes from a passphrase through Argon2id (parameters and salt in "kdf"), or, for a
-  vault created without PYPICREDS_PASSPHRASE, from a random 32-byte key file beside the vault.
-- "check" is a constant encrypted with the header (format, version, protection, kdf) as
-  associated data: it authenticates the header and tells a wrong key apart from a damaged entry.
-- Each entry is encrypted with its identity as associated data, so a ciphertext moved to
-  another entry does not decrypt. Every write re-encrypts everything with fresh nonces.
-- "sha256" only catches accidental damage (a flipped byte, a truncated copy) before any key is
-  derived, so that damage is reported as damage and not as a wrong passphrase. Authenticity
-  comes from AES-GCM alone.
-
-cryptography is imported only inside the functions that encrypt or derive keys.
+The vault (`vault.json` in pypicreds' directory, 0600; format in vault.py) is unlocked by a
+passphrase (PYPICREDS_PASSPHRASE, else a hidden prompt on the terminal) through Argon2id, or,
+for a vault created without a passphrase, by a random 32-byte key file beside it
+(`vault.key`). Every write happens under pypicreds' lock and replaces the file atomically.
 """
 
 from __future__ import annotations
 
-import binascii
-import json
 import os
-from collections import namedtuple
 
 from .. import fsutil, paths
 from ..errors import PypicredsError, StoreError, StoreUnavailable, VaultError
 from .base import TokenKey
+from .vault import (
+    CHECK_PLAINTEXT,
+    DAMAGED_HINT,
+    KEY_BYTES,
+    KEYFILE,
+    PASSPHRASE,
+    PASSPHRASE_ENV,
+    Vault,
+    aesgcm,
+    canonical,
+    check_aad,
+    derive_key,
+    is_invalid_tag,
+    new_header,
+    new_kdf,
+    open_entry,
+    parse_vault,
+    seal_document,
+)
 
 TYPE_CHECKING = False  # Path in annotations only; see FileStore.__init__
 if TYPE_CHECKING:
     from pathlib import Path
-
-FORMAT = "pypicreds-vault"
-VERSION = 1
-PASSPHRASE_ENV = "PYPICREDS_PASSPHRASE"
-PASSPHRASE = "passphrase"
-KEYFILE = "keyfile"
-
-KEY_BYTES = 32  # AES-256
-NONCE_BYTES = 12
-TAG_BYTES = 16
-SALT_BYTES = 16
-CHECK_PLAINTEXT = b"pypicreds vault key check v1"
-
-# OWASP's Argon2id minimum: ~25 ms here. memory_cost is in KiB.
-DEFAULT_KDF = {"name": "argon2id", "iterations": 2, "memory_cost": 19456, "lanes": 1}
-# Checked before deriving, so an edited header cannot make us spend minutes or gigabytes.
-KDF_LIMITS = {"iterations": (1, 64), "memory_cost": (8, 1024 * 1024), "lanes": (1, 16)}
-
-DAMAGED_HINT = "restore the vault from a backup, or move it away and add the tokens again"
-_TOP_KEYS = {"format", "version", "protection", "kdf", "check", "entries", "sha256"}
-_ENTRY_KEYS = {"repository", "url", "username", "project", "nonce", "ciphertext"}
-
-
-# One AES-GCM encryption: nonce and ciphertext (the 16-byte tag at its end).
-Sealed = namedtuple("Sealed", "nonce ciphertext")
-
-
-def _aesgcm(key: bytes):
-    """cryptography's AES-GCM. The public module drags in `typing` and more (~14 ms per start,
-    the largest cost of `pypicreds env`); the class it re-exports is the Rust binding's own,
-    taken from there directly when this cryptography has it."""
-    try:
-        from cryptography.hazmat.bindings._rust import openssl
-
-        cipher = openssl.aead.AESGCM
-    except (ImportError, AttributeError):  # another layout: the public name always works
-        from cryptography.hazmat.primitives.ciphers.aead import AESGCM as cipher
-    return cipher(key)
-
-
-def _invalid_tag(error: Exception) -> bool:
-    """Whether `error` is cryptography's InvalidTag (imported only on this failure path)."""
-    from cryptography.exceptions import InvalidTag
-
-    return isinstance(error, InvalidTag)
-
-
-class Vault:
-    """A parsed vault file. Nothing here is decrypted."""
-
-    def __init__(self, header: dict, check: Sealed, entries: dict[TokenKey, Sealed]) -> None:
-        self.header = header
-        self.check = check
-        self.entries = entries
-
-    @property
-    def protection(self) -> str:
-        return self.header["protection"]
-
-    @property
-    def header_bytes(self) -> bytes:
-        return _canonical(self.header)
 
 
 class FileStore:
@@ -143,7 +81,7 @@ class FileStore:
         if vault is None or key not in vault.entries:
             return None  # nothing to decrypt: no passphrase asked, no file created
         aead = self._unlock(vault)
-        return _open_entry(aead, key, vault.entries[key], self._vault)
+        return open_entry(aead, key, vault.entries[key], self._vault)
 
     def set(self, key: TokenKey, token: str) -> None:
         with self._store_errors("update"), fsutil.locked(self.lock_path):
@@ -212,11 +150,11 @@ class FileStore:
                 key = derive_key(_passphrase(self._vault), vault.header["kdf"])
             else:
                 key = self._read_keyfile()
-        aead = _aesgcm(key)
+        aead = aesgcm(key)
         try:
-            plain = aead.decrypt(vault.check.nonce, vault.check.ciphertext, _check_aad(header))
+            plain = aead.decrypt(vault.check.nonce, vault.check.ciphertext, check_aad(header))
         except Exception as e:
-            if not _invalid_tag(e):
+            if not is_invalid_tag(e):
                 raise
             if vault.protection == PASSPHRASE:
                 raise VaultError(
@@ -235,7 +173,7 @@ class FileStore:
         return aead
 
     def _open_all(self, aead, vault: Vault) -> dict[TokenKey, str]:
-        return {key: _open_entry(aead, key, sealed, self.vault_path) for key, sealed in vault.entries.items()}
+        return {key: open_entry(aead, key, sealed, self.vault_path) for key, sealed in vault.entries.items()}
 
     def _read_keyfile(self) -> bytes:
         try:
@@ -261,14 +199,14 @@ class FileStore:
         """The header and cipher of a new vault: passphrase if PYPICREDS_PASSPHRASE is set, else key file."""
         passphrase = os.environ.get(PASSPHRASE_ENV)
         if passphrase:
-            kdf = {**DEFAULT_KDF, "salt": _b64(os.urandom(SALT_BYTES))}
-            header = _header(PASSPHRASE, kdf)
+            kdf = new_kdf()
+            header = new_header(PASSPHRASE, kdf)
             key = derive_key(passphrase, kdf)
         else:
-            header = _header(KEYFILE, None)
+            header = new_header(KEYFILE, None)
             key = self._existing_or_new_keyfile()
-        self._keys[_canonical(header)] = key
-        return header, _aesgcm(key)
+        self._keys[canonical(header)] = key
+        return header, aesgcm(key)
 
     def _existing_or_new_keyfile(self) -> bytes:
         # A key file without a vault may belong to a vault backup somewhere: reuse it, never replace it.
@@ -280,18 +218,8 @@ class FileStore:
         return key
 
     def _write(self, header: dict, aead, tokens: dict[TokenKey, str]) -> None:
-        header_bytes = _canonical(header)
-        doc = {
-            **header,
-            "check": _sealed_json(_seal(aead, CHECK_PLAINTEXT, _check_aad(header_bytes))),
-            "entries": [
-                {**_identity_json(key), **_sealed_json(_seal(aead, token.encode("utf-8"), _entry_aad(key)))}
-                for key, token in tokens.items()
-            ],
-        }
-        doc["sha256"] = _digest(doc)
         fsutil.ensure_private_dir(self.vault_path.parent)
-        fsutil.atomic_write(self.vault_path, (json.dumps(doc, indent=2) + "\n").encode("ascii"))
+        fsutil.atomic_write(self.vault_path, seal_document(header, aead, tokens))
 
     def _store_errors(self, action: str) -> _StoreErrors:
         """Failures of the directory, lock or atomic write become StoreError (the store contract)."""
@@ -316,169 +244,6 @@ class _StoreErrors:
         if isinstance(error, OSError):
             raise StoreError(f"{self.what}: {error.strerror or error}") from error
 
-
-# --- the file format ---
-
-
-def parse_vault(data: bytes, path: Path) -> Vault:
-    """Check the structure and digest of a vault file; VaultError if anything is off."""
-
-    def damaged(why: str) -> VaultError:
-        return VaultError(f"the vault {path} is damaged or was tampered with ({why})", DAMAGED_HINT)
-
-    try:
-        doc = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
-    except (UnicodeDecodeError, ValueError) as e:
-        raise damaged("not a complete JSON document; truncated?" if data else "empty file") from e
-    if not isinstance(doc, dict) or doc.get("format") != FORMAT:
-        raise VaultError(f"{path} is not a pypicreds vault", hint=DAMAGED_HINT)
-    version = doc.get("version")
-    if version != VERSION or type(version) is not int:
-        raise VaultError(
-            f"the vault {path} has format version {version!r}; this pypicreds reads version {VERSION}",
-            hint="upgrade pypicreds to read it",
-        )
-    if set(doc) != _TOP_KEYS:
-        raise damaged("unexpected or missing fields")
-    if doc["sha256"] != _digest({k: v for k, v in doc.items() if k != "sha256"}):
-        raise damaged("checksum mismatch")
-    try:
-        header = _header(doc["protection"], doc["kdf"])
-        _check_header(header)
-        check = _sealed_from_json(doc["check"])
-        entries: dict[TokenKey, Sealed] = {}
-        for item in _typed(doc["entries"], list):
-            key, sealed = _entry_from_json(item)
-            if key in entries:
-                raise ValueError("an entry appears twice")
-            entries[key] = sealed
-    except (ValueError, TypeError, KeyError) as e:
-        raise damaged(str(e) if isinstance(e, ValueError) else "malformed field") from e
-    return Vault(header, check, entries)
-
-
-def derive_key(passphrase: str, kdf: dict) -> bytes:
-    from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
-
-    return Argon2id(
-        salt=_unb64(kdf["salt"]),
-        length=KEY_BYTES,
-        iterations=kdf["iterations"],
-        lanes=kdf["lanes"],
-        memory_cost=kdf["memory_cost"],
-    ).derive(passphrase.encode("utf-8"))
-
-
-def _header(protection, kdf) -> dict:
-    return {"format": FORMAT, "version": VERSION, "protection": protection, "kdf": kdf}
-
-
-def _check_header(header: dict) -> None:
-    protection, kdf = header["protection"], header["kdf"]
-    if protection == KEYFILE:
-        if kdf is not None:
-            raise ValueError("a key-file vault with KDF parameters")
-        return
-    if protection != PASSPHRASE:
-        raise ValueError(f"unknown protection {protection!r}")
-    if set(_typed(kdf, dict)) != {"name", "iterations", "memory_cost", "lanes", "salt"} or kdf["name"] != "argon2id":
-        raise ValueError("unknown KDF")
-    for name, (low, high) in KDF_LIMITS.items():
-        if type(kdf[name]) is not int or not low <= kdf[name] <= high:
-            raise ValueError(f"KDF {name} outside {low}..{high}")
-    if kdf["memory_cost"] < 8 * kdf["lanes"]:
-        raise ValueError("KDF memory_cost below 8 KiB per lane")
-    if len(_unb64(kdf["salt"])) < SALT_BYTES:
-        raise ValueError("KDF salt too short")
-
-
-def _entry_from_json(item) -> tuple[TokenKey, Sealed]:
-    if set(_typed(item, dict)) != _ENTRY_KEYS:
-        raise ValueError("an entry has unexpected or missing fields")
-    project = item["project"]
-    key = TokenKey(
-        _typed(item["repository"], str),
-        _typed(item["url"], str),
-        _typed(item["username"], str),
-        None if project is None else _typed(project, str),
-    )
-    return key, _sealed_from_json(item)
-
-
-def _identity_json(key: TokenKey) -> dict:
-    return {"repository": key.repository, "url": key.url, "username": key.username, "project": key.project}
-
-
-def _sealed_from_json(item) -> Sealed:
-    _typed(item, dict)
-    sealed = Sealed(_unb64(item["nonce"]), _unb64(item["ciphertext"]))
-    if len(sealed.nonce) != NONCE_BYTES or len(sealed.ciphertext) < TAG_BYTES:
-        raise ValueError("a nonce or ciphertext has the wrong length")
-    return sealed
-
-
-def _sealed_json(sealed: Sealed) -> dict:
-    return {"nonce": _b64(sealed.nonce), "ciphertext": _b64(sealed.ciphertext)}
-
-
-def _seal(aead, plaintext: bytes, aad: bytes) -> Sealed:
-    nonce = os.urandom(NONCE_BYTES)  # fresh for every encryption: never reused under one key
-    return Sealed(nonce, aead.encrypt(nonce, plaintext, aad))
-
-
-def _open_entry(aead, key: TokenKey, sealed: Sealed, path: Path) -> str:
-    try:
-        return aead.decrypt(sealed.nonce, sealed.ciphertext, _entry_aad(key)).decode("utf-8")
-    except Exception as e:
-        if not (isinstance(e, UnicodeDecodeError) or _invalid_tag(e)):
-            raise
-        raise VaultError(
-            f"the vault {path} is damaged or was tampered with (the entry for {key.label} does not decrypt)",
-            DAMAGED_HINT,
-        ) from e
-
-
-def _check_aad(header_bytes: bytes) -> bytes:
-    return b"pypicreds-vault header\n" + header_bytes
-
-
-def _entry_aad(key: TokenKey) -> bytes:
-    return b"pypicreds-vault entry\n" + _canonical([key.repository, key.url, key.username, key.project])
-
-
-def _canonical(value) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
-
-
-def _digest(doc: dict) -> str:
-    return fsutil.sha256(_canonical(doc)).hexdigest()
-
-
-def _b64(data: bytes) -> str:
-    return binascii.b2a_base64(data, newline=False).decode("ascii")  # binascii: base64 costs more to import
-
-
-def _unb64(text) -> bytes:
-    text = _typed(text, str)
-    if not text.isascii():
-        raise ValueError("invalid base64")
-    try:
-        return binascii.a2b_base64(text, strict_mode=True)
-    except binascii.Error as e:
-        raise ValueError("invalid base64") from e
-
-
-def _typed(value, kind: type):
-    if type(value) is not kind:
-        raise TypeError(f"expected {kind.__name__}")
-    return value
-
-
-def _no_duplicate_keys(pairs: list[tuple[str, object]]) -> dict:
-    doc = dict(pairs)
-    if len(doc) != len(pairs):
-        raise ValueError("duplicate key")
-    return doc
 
 
 # --- the passphrase ---

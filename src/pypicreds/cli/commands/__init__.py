@@ -1,0 +1,1 @@
+"""Command declarations, one module per family; cli/app.py registers them."""

@@ -1,0 +1,103 @@
+"""`pypicreds`: the fast path for the common commands, else Typer; the one place that catches
+errors and turns them into exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+
+from ..errors import ExitCode, PypicredsError
+from . import output
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else list(argv)
+    if not os.environ.get("PYPICREDS_NO_FAST_PATH"):
+        code = run_fast(args)
+        if code is not None:
+            return code
+    return run_typer(args)
+
+
+def run_fast(args: list[str]) -> int | None:
+    """Run a command the grammar table knows (argv.py) without Typer; None to let Typer handle `args`."""
+    from .argv import parse
+
+    quiet = args[:1] in (["--quiet"], ["-q"])
+    parsed = parse(args[1:] if quiet else args)
+    if parsed is None:
+        return None
+    command, params = parsed
+    from . import actions
+
+    output.QUIET = quiet
+    # each grammar's parameter names are those of its action (a test runs both paths)
+    body = {"env": actions.env, "list": actions.list_, "exec": actions.exec_, "upload": actions.upload,
+            "add": actions.add}[command]
+    return guarded(lambda: body(**params))
+
+
+def run_typer(argv: list[str]) -> int:
+    import typer
+    import typer.main
+
+    from .app import app
+    from .argv import split_at_separator
+
+    args, after_separator = split_at_separator(list(argv))
+    obj = {} if after_separator is None else {"after_separator": after_separator}
+    command = typer.main.get_command(app)
+
+    def invoke() -> int | None:
+        try:
+            return command.main(args=args, prog_name="pypicreds", standalone_mode=False, obj=obj)
+        except typer.Exit as e:
+            return e.exit_code
+        except typer.Abort:
+            raise KeyboardInterrupt from None
+
+    return guarded(invoke)
+
+
+def guarded(action: Callable[[], int | None]) -> int:
+    """Run one command (Typer's or the fast path's) and turn how it ended into an exit code:
+    the one place that catches errors. Expected failures are one line on stderr; unexpected ones
+    are scrubbed of tokens. Repairs of interrupted changes are reported either way."""
+    try:
+        result = action()
+    except PypicredsError as e:
+        output.repairs()
+        output.error(e)
+        return int(e.exit_code)
+    except KeyboardInterrupt:
+        sys.stderr.write("\npypicreds: aborted\n")
+        return 130
+    except BrokenPipeError:
+        return ExitCode.ERROR
+    except Exception as e:
+        if hasattr(e, "format_message") and hasattr(e, "exit_code"):  # click's errors (vendored in typer)
+            ctx = getattr(e, "ctx", None)
+            where = ctx.command_path if ctx is not None else "pypicreds"
+            message = f"pypicreds: error: {e.format_message()} (hint: see `{where} --help`)"
+            sys.stderr.write(output.one_line(output.scrub(message)) + "\n")
+            return e.exit_code
+        report_unexpected()
+        return ExitCode.ERROR
+    output.repairs()
+    return result if isinstance(result, int) else ExitCode.OK
+
+
+def report_unexpected() -> None:
+    """An unexpected error: a traceback scrubbed of every token, or one line without PYPICREDS_DEBUG."""
+    import traceback
+
+    from ..redact import scrub
+
+    exc = sys.exc_info()[1]
+    if os.environ.get("PYPICREDS_DEBUG"):
+        sys.stderr.write(scrub("".join(traceback.format_exc())))
+    sys.stderr.write(
+        scrub(f"pypicreds: error: unexpected {type(exc).__name__}: {exc}")
+        + " (hint: please report this; PYPICREDS_DEBUG=1 shows a traceback)\n"
+    )

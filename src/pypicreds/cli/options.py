@@ -1,0 +1,40 @@
+"""Arguments and options that several commands share, declared once for Typer."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from . import complete
+
+NameArg = Annotated[
+    str,
+    typer.Argument(help="Repository name: pypi, testpypi, or your own.", show_default=False,
+                   autocompletion=complete.complete_repository),
+]
+PypircOpt = Annotated[
+    Optional[Path],
+    typer.Option("--pypirc", help="The .pypirc to edit [default: $PYPICREDS_PYPIRC or ~/.pypirc].",
+                 show_default=False),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+ProjectOpt = Annotated[
+    Optional[str],
+    typer.Option("--project", help="A per-project token under this repository (PyPI project name).",
+                 show_default=False, autocompletion=complete.complete_project),
+]
+TokenStdinOpt = Annotated[
+    bool, typer.Option("--token-stdin", help="Read the token from standard input instead of a hidden prompt.")
+]
+TtlOpt = Annotated[
+    Optional[str],
+    typer.Option("--ttl", help="Hand over a token derived offline that expires after this long: 90s, 15m, 2h.",
+                 show_default=False),
+]
+ShellOpt = Annotated[
+    Optional[str],
+    typer.Option("--shell", help="Syntax: sh, bash, zsh, fish, powershell, dotenv or json [default: sh].",
+                 show_default=False, autocompletion=complete.complete_shell),
+]

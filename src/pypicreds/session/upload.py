@@ -1,0 +1,207 @@
+"""The one place that runs twine: `python -m twine` of this interpreter, credentials in its
+environment only, never in its argv (argv is visible to every user through ps).
+
+pypicreds never imports twine. `twine check` runs as a child; `twine upload` replaces the
+pypicreds process (exec, as `pypicreds exec` does), so its output, signals and exit code are
+twine's own and no pypicreds process stays around holding the token."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+from .. import tokens
+from ..errors import PypicredsError, TokenFormatError, UsageError
+from ..reveal import reveal_entry
+from ..store.index import Entry, Index
+from . import distmeta
+from .execute import child_environ, replace_process
+from .variables import short_lived, variables_for
+
+# twine's own options that pypicreds sets itself: passing them too would send the stored token
+# to another URL, or put a password in argv.
+OWN_OPTIONS = ("-r", "--repository", "--repository-url", "-u", "--username", "-p", "--password")
+# Options of `twine` itself, which must come before the subcommand (`twine --no-color upload`).
+GLOBAL_OPTIONS = ("--no-color",)
+
+
+def find_files(patterns: list[str]) -> list[str]:
+    """FILES as given, or dist/*, each expanded like the shell would; each must match a file."""
+    patterns = patterns or ["dist/*"]
+    files: list[str] = []
+    for pattern in patterns:
+        if os.path.isfile(pattern):  # a literal name, even one with [ or * in it
+            matches = [pattern]
+        else:
+            import glob  # only for patterns: the shell has usually expanded them already
+
+            matches = [m for m in sorted(glob.glob(pattern)) if os.path.isfile(m)]
+        if not matches:
+            raise PypicredsError(*_no_match(pattern))
+        files.extend(m for m in matches if m not in files)
+    return files
+
+
+def _no_match(pattern: str) -> tuple[str, str]:
+    import glob
+
+    if os.path.isdir(pattern):
+        return f"{pattern} is a directory", f"give the files in it, e.g. {pattern.rstrip('/')}/*"
+    if glob.has_magic(pattern):
+        return f"no files match {pattern}", "build them first, e.g. `python -m build`"
+    return f"no such file: {pattern}", "check the path, or build the package first with `python -m build`"
+
+
+def split_twine_options(options: list[str]) -> tuple[list[str], list[str]]:
+    """(options for `twine` itself, options for `twine upload`); refuses the ones pypicreds sets."""
+    for option in options:
+        flag = option.split("=", 1)[0]
+        if flag.startswith("--"):
+            # argparse takes any unambiguous prefix: --repository-u is --repository-url
+            own = len(flag) >= 3 and any(name.startswith(flag) for name in OWN_OPTIONS if name.startswith("--"))
+            shown = flag
+        else:
+            # a cluster of short options (-vp X) is as good as -p X
+            own = flag.startswith("-") and any(c in "rup" for c in flag[1:])
+            shown = flag[:2] if own else flag
+        if own:
+            raise UsageError(
+                f"twine option {shown} cannot be passed to `pypicreds upload`",
+                hint="pypicreds sets the repository URL, username and password itself; "
+                "use plain twine for another repository",
+            )
+    return [o for o in options if o in GLOBAL_OPTIONS], [o for o in options if o not in GLOBAL_OPTIONS]
+
+
+def twine_command() -> list[str]:
+    """`python -m twine` of this interpreter (twine is a dependency of pypicreds)."""
+    if not _findable("twine"):
+        raise PypicredsError(
+            f"twine is not installed for {sys.executable}",
+            hint="install it into pypicreds' environment: `python -m pip install twine`",
+        )
+    return [sys.executable, "-m", "twine"]
+
+
+def _findable(module: str) -> bool:
+    """Whether `import module` would find it, without importing it: what importlib.util.find_spec
+    does (every finder on sys.meta_path, so editable installs count too), without importing
+    importlib.util and contextlib."""
+    for finder in sys.meta_path:
+        find_spec = getattr(finder, "find_spec", None)
+        if find_spec is not None and find_spec(module, None) is not None:
+            return True
+    return False
+
+
+def upload(
+    name: str,
+    patterns: list[str],
+    *,
+    skip_check: bool = False,
+    twine_options: list[str] | None = None,
+    project: str | None = None,
+    ttl: int | None = None,
+) -> None:
+    """`twine check`, then `twine upload` in place of this process. Returns only by raising.
+
+    Everything pypicreds can find wrong (unknown name, no files, bad options, no twine, a store
+    that cannot give the token) fails before twine starts."""
+    global_options, upload_options = split_twine_options(twine_options or [])
+    index = Index.load()
+    if project is not None or not any(e.name == name for e in index.entries):
+        index.get(name, project)  # an unknown name fails before any other work
+    files = find_files(patterns)
+    if os.environ.get("NO_COLOR") or not sys.stdout.isatty():
+        # twine colours a pipe whenever TERM looks capable, NO_COLOR or not
+        global_options = [*dict.fromkeys([*global_options, "--no-color"])]
+        upload_options = [*dict.fromkeys([*upload_options, "--disable-progress-bar"])]
+    twine = [*twine_command(), *global_options]
+    projects = {distmeta.project_name(f) for f in files}
+    entry = choose_entry(index, name, project, projects)
+    token = reveal_entry(entry)  # a store problem fails before the check
+    preflight(entry, token, projects)
+    if ttl is not None:
+        token = short_lived(token, ttl, entry.project)
+    variables = variables_for(entry, token)
+    if not skip_check:
+        if run_child([*twine, "check", "--", *files], child_environ()) != 0:  # no credentials needed
+            raise PypicredsError(
+                "twine check failed, so nothing was uploaded",
+                hint="fix the package metadata, or pass --skip-check",
+            )
+    env = {**child_environ(), **variables}
+    del env["TWINE_REPOSITORY_URL"]  # given as --repository-url below (one obvious source)
+    # ours last: with argparse the last occurrence of an option wins
+    command = [*twine, "upload", "--non-interactive", *upload_options,
+               "--repository-url", entry.url, "--", *files]
+    replace_process(command[0], command, env)
+
+
+def choose_entry(index: Index, name: str, project: str | None, projects: set[str]) -> Entry:
+    """`--project`'s token; else the token stored for the one project the files hold; else the
+    repository's default token."""
+    if project is not None:
+        return index.get(name, project)
+    if len(projects) == 1:
+        (only,) = projects
+        if (entry := index.find(name, only)) is not None:
+            return entry
+    default = index.find(name, None)
+    if default is None:
+        have = sorted(e.project for e in index.entries if e.name == name and e.project)
+        raise PypicredsError(
+            f"no token for {name} covers {', '.join(sorted(projects))}: {name} has tokens only for {', '.join(have)}",
+            hint=f"add one with `pypicreds add {name} --project NAME`, or upload each project on its own",
+        )
+    return default
+
+
+def preflight(entry: Entry, token: str, projects: set[str]) -> None:
+    """Before any request: the token must not have expired and its scope must cover every project
+    in the files. Tokens without embedded caveats, or scoped in ways only the index can check
+    (project ids, Trusted Publishing), pass."""
+    if not token.startswith(tokens.PREFIX):
+        return
+    try:
+        info = tokens.inspect(token)
+    except TokenFormatError:
+        return  # add/rotate already warned; the index will judge it
+    if tokens.is_expired(info):
+        raise PypicredsError(
+            f"the token for {entry.label} expired at {tokens.iso(info.expires)}",
+            hint=f"create a new one and run `pypicreds rotate {entry.name}"
+            + (f" --project {entry.project}`" if entry.project else "`"),
+        )
+    if info.scope != tokens.SCOPE_PROJECT or info.projects is None:
+        return
+    missing = tokens.covers(info, projects)
+    if missing:
+        raise PypicredsError(
+            f"the token for {entry.label} is scoped to {', '.join(info.projects) or 'no project'}, "
+            f"and the files also hold {', '.join(missing)}",
+            hint=f"store a token for it with `pypicreds add {entry.name} --project {missing[0]}`, "
+            "or upload those files separately",
+        )
+
+
+def run_child(command: list[str], env) -> int:
+    """Run `command` in the foreground; returns its exit code (128+N when a signal killed it).
+
+    SIGTERM and SIGHUP sent to pypicreds are passed on, so stopping pypicreds stops twine too
+    (Ctrl-C already reaches both: they share the terminal's process group)."""
+    import signal
+    import subprocess
+
+    child = subprocess.Popen(command, env=env)
+    forwarded = (signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.signal(sig, lambda signum, _frame: child.send_signal(signum)) for sig in forwarded}
+    try:
+        code = child.wait()
+    except KeyboardInterrupt:
+        child.wait()  # twine got the same Ctrl-C; let it report and finish
+        raise
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return 128 - code if code < 0 else code
