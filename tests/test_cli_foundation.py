@@ -367,3 +367,18 @@ def test_two_repositories_cannot_share_one_keyring_entry(kenv):
     other_user = run_cli(["add", "two", "--url", url, "--username", "bob", "--store", "keyring", "--token-stdin"],
                          kenv, input="secret-two")
     assert other_user.returncode == 0, other_user.stderr
+
+
+@pytest.mark.parametrize("args", [["list"], ["add", "pypi", "--token-stdin"], ["--help"], ["audit"], []])
+def test_an_unsupported_platform_stops_every_command_at_once(cli_env, args):
+    """pypicreds runs on Linux and macOS. Elsewhere (Windows: no flock, no /dev/tty) every
+    command stops before doing anything, with one line. Windows cannot be had here, so the
+    platform's name is what is faked."""
+    code = "import os, sys; os.name = 'nt'; sys.platform = 'win32'\n" \
+           "from pypicreds.__main__ import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run([sys.executable, "-c", code, *args], env=cli_env, capture_output=True, text=True,
+                          input="pypi-x", timeout=60)
+    assert done.returncode == 1 and done.stdout == ""
+    assert done.stderr.strip() == ("pypicreds: error: pypicreds runs on Linux and macOS, not on win32 "
+                                   "(hint: use it from WSL on Windows; see the README's 'Platforms' section)")
+    assert not Path(cli_env["PYPICREDS_HOME"]).exists()

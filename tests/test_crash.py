@@ -146,9 +146,11 @@ class World:
 
 def assert_harmless_temps(world: World) -> None:
     """A killed write's temp file is hidden and never named like a file twine reads (twine
-    reads exactly ~/.pypirc: `.pypirc.pypicreds-tmp-PID` is not it)."""
+    reads exactly ~/.pypirc: `.pypirc.pypicreds-tmp-PID-RANDOM` is not it)."""
+    import re
+
     for temp in world.temps():
-        assert temp.startswith(".") and fsutil.TMP_MARK in temp and temp.rsplit("-", 1)[-1].isdigit(), temp
+        assert re.fullmatch(r"\..+" + re.escape(fsutil.TMP_MARK) + r"[0-9]+-[0-9a-f]{16}", temp), temp
         assert temp not in (".pypirc", "pypirc", ".pypirc~"), temp
 
 

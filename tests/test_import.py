@@ -237,3 +237,27 @@ def test_a_killed_import_of_a_token_added_with_plaintext_is_finished(cli_env, mo
     assert listed["plaintext"] is False
     assert path.read_text() == without_passwords(before)
     assert run_cli(["show", "pypi", "--reveal"], env).stdout.strip() == PYPI_TOKEN
+
+
+def test_a_multi_line_password_is_kept_and_no_copy_of_it_lands_in_the_journal(cli_env):
+    """Suspected by the attack review: an import rolled back around a multi-line password of a
+    private index would store the text around it in the journal. Refuted: such a password is
+    never taken (it cannot be a token), so no journal is written; and the editor itself keeps no
+    copy of a password line it cannot split cleanly (checked directly)."""
+    env = {**cli_env, "PYPICREDS_STORE": "file"}
+    home = Path(env["HOME"])
+    pypirc = home / ".pypirc"
+    pypirc.write_text("[distutils]\nindex-servers = corp\n\n[corp]\nrepository = http://127.0.0.1:9/c/\n"
+                      "username = me\npassword = first-half-Secret\n    second-half-Secret\n")
+    pypirc.chmod(0o600)
+    before = pypirc.read_bytes()
+    done = run_cli(["import"], env)
+    assert done.returncode == 1 and "corp" in done.stderr
+    assert pypirc.read_bytes() == before
+    for path in Path(env["PYPICREDS_HOME"]).rglob("*") if Path(env["PYPICREDS_HOME"]).exists() else []:
+        if path.is_file():
+            assert b"half-Secret" not in path.read_bytes(), path
+    from pypicreds import pypirc as editor
+
+    where = editor.take_password_line(pypirc, "corp")
+    assert where is not None and where["parts"] is None  # no text around the password is kept

@@ -169,7 +169,7 @@ def test_header_has_default_argon2id_parameters(home, monkeypatch):
     store = FileStore()
     store.set(KEY, TOKEN_A)
     doc = load(store.vault_path)
-    assert (doc["format"], doc["version"], doc["protection"]) == ("pypicreds-vault", 1, "passphrase")
+    assert (doc["format"], doc["version"], doc["protection"]) == ("pypicreds-vault", 2, "passphrase")
     kdf = doc["kdf"]
     assert {k: kdf[k] for k in ("name", "iterations", "memory_cost", "lanes")} == {
         "name": "argon2id",
@@ -301,6 +301,16 @@ def test_records_encrypted_without_their_associated_data_are_refused(home, prote
     assert snapshot(home) == before
 
 
+def tamper_kdf(monkeypatch, name: str, value) -> None:
+    """A passphrase vault whose KDF parameter `name` a tamperer set to `value` (checksum fixed)."""
+    monkeypatch.setenv("PYPICREDS_PASSPHRASE", PASSPHRASE)
+    FileStore().set(KEY, TOKEN_A)
+    vault = FileStore().vault_path
+    doc = load(vault)
+    doc["kdf"][name] = value
+    reseal(vault, doc)
+
+
 @pytest.mark.parametrize(
     ("name", "value", "expected"),
     [
@@ -313,12 +323,7 @@ def test_records_encrypted_without_their_associated_data_are_refused(home, prote
     ],
 )
 def test_tampered_kdf_parameter_with_a_correct_checksum(home, monkeypatch, name, value, expected):
-    monkeypatch.setenv("PYPICREDS_PASSPHRASE", PASSPHRASE)
-    FileStore().set(KEY, TOKEN_A)
-    vault = FileStore().vault_path
-    doc = load(vault)
-    doc["kdf"][name] = value
-    reseal(vault, doc)
+    tamper_kdf(monkeypatch, name, value)
     before = snapshot(home)
     started = time.monotonic()
     expect_vault_error(lambda: FileStore().get(KEY), containing=expected)
@@ -334,6 +339,7 @@ def test_protection_switched_to_keyfile_is_refused(home, monkeypatch):
     doc["protection"], doc["kdf"] = "keyfile", None
     reseal(vault, doc)
     home.joinpath("vault.key").write_bytes(os.urandom(32))  # the tamperer's own key file
+    home.joinpath("vault.key").chmod(0o600)  # (a wider one is refused before it is even tried)
     before = snapshot(home)
     expect_vault_error(lambda: FileStore().get(KEY), containing="does not fit")
     assert snapshot(home) == before
@@ -396,7 +402,7 @@ def test_garbage_file(home, protection, content, expected):
     assert snapshot(home) == before
 
 
-@pytest.mark.parametrize("version", [2, 0, "1", True])
+@pytest.mark.parametrize("version", [3, 0, "2", True])
 def test_unknown_version_is_named(home, protection, version):
     FileStore().set(KEY, TOKEN_A)
     vault = FileStore().vault_path
@@ -595,3 +601,68 @@ def test_unusable_directory_is_a_store_error(home):
         assert not isinstance(info.value, VaultError)
         assert str(home) in info.value.message and TOKEN_A not in info.value.message
     assert home.read_bytes() == b""
+
+
+# --- suspected by the attack review, settled here ------------------------------------------------------
+
+
+@pytest.mark.parametrize("name, value", [("iterations", 64), ("memory_cost", 1024 * 1024), ("lanes", 16),
+                                         ("iterations", 9), ("memory_cost", 4 * 19456 + 1)])
+def test_kdf_parameters_beyond_what_pypicreds_writes_are_refused_before_deriving(home, monkeypatch, name, value):
+    """A tampered header asking for 64 passes over 1 GiB would make an unlock take minutes:
+    anything over what pypicreds writes (t=2, 19 MiB, 1 lane) by more than a margin (t<=8,
+    4x the memory, 4 lanes) is damage, found before any key is derived."""
+    import pypicreds.store.file as file_store
+
+    tamper_kdf(monkeypatch, name, value)
+
+    def no_derive(*args, **kwargs):
+        raise AssertionError("a key was derived from out-of-bounds parameters")
+
+    monkeypatch.setattr(file_store, "derive_key", no_derive)
+    expect_vault_error(lambda: FileStore().get(KEY), containing=f"KDF {name} outside")
+
+
+def test_a_vault_put_back_from_an_older_copy_is_noticed(cli_env):
+    """Every write counts up the vault's generation (authenticated with its header), and the
+    index records the one it saw: an older vault copied back gives a warning on use, while its
+    tokens still work (and a wrong warning never comes from pypicreds' own undo of a failed change)."""
+    from macaroon_mint import mint
+    from realparts import run_cli
+
+    env = {**cli_env, "PYPICREDS_STORE": "file"}
+    home = Path(env["PYPICREDS_HOME"])
+    first, second = mint([], location="127.0.0.1"), mint([], location="127.0.0.1")
+    url = "http://127.0.0.1:9/legacy/"
+    assert run_cli(["add", "local", "--url", url, "--no-pypirc", "--token-stdin"], env, input=first).returncode == 0
+    old_copy = (home / "vault.json").read_bytes()
+    assert run_cli(["env", "local"], env).stderr.count("older") == 0
+    assert run_cli(["rotate", "local", "--token-stdin"], env, input=second).returncode == 0
+    assert load(home / "vault.json")["generation"] > json.loads(old_copy)["generation"]
+    (home / "vault.json").write_bytes(old_copy)
+    done = run_cli(["env", "local"], env)
+    assert done.returncode == 0 and first in done.stdout
+    assert "older than pypicreds' index expects" in done.stderr and "rotate" in done.stderr
+    assert first not in done.stderr and second not in done.stderr
+
+
+def test_a_version_1_vault_is_read_and_rewritten_as_version_2(home):
+    """Vaults written before the generation count are still read (as generation 0)."""
+    store = FileStore()
+    store.set(KEY, TOKEN_A)
+    doc = load(store.vault_path)
+    assert (doc["version"], doc["generation"]) == (2, 1)
+    from pypicreds.store.vault import CHECK_PLAINTEXT, aesgcm, canonical, check_aad
+
+    key = store.keyfile_path.read_bytes()
+    v1 = {k: v for k, v in doc.items() if k not in ("generation", "sha256")}
+    v1["version"] = 1
+    header = {k: v1[k] for k in ("format", "version", "protection", "kdf")}
+    nonce = os.urandom(12)
+    v1["check"] = {"nonce": base64.b64encode(nonce).decode(),
+                   "ciphertext": base64.b64encode(aesgcm(key).encrypt(nonce, CHECK_PLAINTEXT,
+                                                                      check_aad(canonical(header)))).decode()}
+    reseal(store.vault_path, v1)
+    assert FileStore().get(KEY) == TOKEN_A
+    FileStore().set(OTHER, TOKEN_B)
+    assert (load(store.vault_path)["version"], load(store.vault_path)["generation"]) == (2, 1)

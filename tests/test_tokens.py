@@ -112,7 +112,7 @@ KINDS = {
         scope="trusted-publisher", projects=None, project_ids=sorted([PROJECT_ID, OTHER_PROJECT_ID]),
         expires=NOW + 900, not_before=NOW,
     ),
-    "trusted publisher with upload permission": dict(
+    "trusted publisher with a caveat of a newer kind": dict(
         caveats=[current([4, PUBLISHER_ID]), current([2, [PROJECT_ID]]), current([5, 1]), current([0, NOW + 900, NOW])],
         scope="trusted-publisher", projects=None, project_ids=[PROJECT_ID], expires=NOW + 900, not_before=NOW,
     ),
@@ -180,7 +180,7 @@ def test_caveat_kinds_and_meanings():
         ("project-ids", True, {"project_ids": [PROJECT_ID]}),
         ("user", False, {"user_id": USER_ID}),
         ("trusted-publisher", False, {"oidc_publisher_id": PUBLISHER_ID}),
-        ("permissions", False, {"permissions": ["upload"]}),
+        ("unknown", False, {"tag": 5}),  # not in warehouse's current set (tags 0-4)
     ]
 
 
@@ -202,7 +202,8 @@ def test_to_json_has_iso_utc_times_and_is_serialisable():
     data = tokens.inspect(token).to_json()
 
     assert json.loads(json.dumps(data)) == data
-    assert set(data) == {"host", "token_id", "scope", "projects", "project_ids", "expires", "not_before", "caveats"}
+    assert set(data) == {"host", "token_id", "scope", "projects", "project_ids", "expires", "not_before",
+                         "unknown_caveats", "caveats"}
     assert data["host"] == "pypi.org"
     assert data["token_id"] == token_id
     assert data["scope"] == "project"
@@ -339,7 +340,7 @@ UNREADABLE_CAVEATS = {  # warehouse's deserialize raises on each
     "not JSON": "project=a",
     "JSON string": '"hello"',
     "empty array": "[]",
-    "unknown tag": "[9,1]",
+    "negative tag": "[-1,1]",
     "tag as string": '["1",["a"]]',
     "tag as a fraction": '[1.5,["a"]]',
     "tag as a list": '[[1],["a"]]',
@@ -352,7 +353,6 @@ UNREADABLE_CAVEATS = {  # warehouse's deserialize raises on each
     "project ids missing": "[2]",
     "user id not a string": "[3,42]",
     "publisher claims not an object": '[4,"id","claims"]',
-    "unknown permission bits": "[5,2]",
     "legacy unknown object": '{"foo": 1}',
     "legacy v1 unknown permissions": '{"version": 1, "permissions": "admin"}',
     "legacy v1 without permissions": '{"version": 1}',
@@ -449,8 +449,9 @@ def test_covers():
     publisher = info(*KINDS["trusted publisher"]["caveats"])
     assert tokens.covers(publisher, {"alpha", "beta"}) == ["alpha", "beta"]
 
-    no_upload = info(current([5, 0]))
-    assert tokens.covers(no_upload, {"alpha"}) == ["alpha"]
+    unknown = info(current([5, 0]))  # read as "restricted in a way pypicreds cannot read", never unrestricted
+    assert (unknown.scope, unknown.unknown) == ("unknown", 1)
+    assert tokens.covers(unknown, {"alpha"}) == []  # left to the callers' warning
 
 
 # --------------------------------------------------------------------------------------
@@ -558,7 +559,7 @@ def test_derive_refuses_invalid_project_names(project):
 
 
 def test_derive_refuses_a_token_pypi_would_reject():
-    source = v2(HEADER, fld(2, b"[9]") + b"\x00", END)
+    source = v2(HEADER, fld(2, b"[0,\"soon\",1]") + b"\x00", END)
     with pytest.raises(TokenFormatError, match="caveat 1"):
         tokens.derive(source, ttl_seconds=60, now=NOW)
 

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import fsutil, paths, redact, repositories, tokens
 from .errors import PypicredsError, TokenFormatError, UsageError
+from .lock import locked
 from .pypirc import add_repository, remove_repository, set_password
 from .recovery import repair_if_needed
 from .recovery.journal import Journal, begin, digest
@@ -65,8 +66,13 @@ def read_token_facts(token: str, url: str, project: str | None) -> tuple[dict, l
         notes.append("token scope: projects by id " + ", ".join(info.project_ids or []))
     elif info.scope == tokens.SCOPE_TRUSTED_PUBLISHER:
         notes.append("token scope: a Trusted Publisher token")
-    else:
+    elif info.scope == tokens.SCOPE_UNRESTRICTED:
         notes.append("token scope: no embedded project restriction")
+    if info.unknown:
+        notes.append(f"warning: this token is restricted in a way pypicreds cannot read ({info.unknown} caveat(s) "
+                     "of a kind newer than this pypicreds); PyPI may refuse uploads it does not allow")
+    if tokens.not_yet_valid(info):
+        notes.append(f"warning: this token is not valid until {facts['not_before']}")
     if info.expires:
         notes.append(f"token expires at {facts['expires']}")
     return facts, notes
@@ -91,7 +97,9 @@ def add(
     facts, token_notes = read_token_facts(token, repo.url, project)
     # twine sees one password per URL: a project token is handed over by pypicreds itself
     pypirc_file = paths.pypirc_path(pypirc) if write_pypirc and project is None else None
-    with fsutil.locked(paths.lock_path()):
+    if pypirc_file is not None:  # before the store is touched: a .pypirc -> /dev/null stays as it is
+        fsutil.check_writable(pypirc_file, "", hint="pass --no-pypirc to leave it alone, or another file with --pypirc")
+    with locked(paths.lock_path()):
         repair_if_needed(locked=True)
         index = Index.load()
         _refuse_duplicate(index, repo, project)
@@ -232,7 +240,7 @@ def reveal(name: str, project: str | None = None) -> str:
 
 
 def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
-    with fsutil.locked(paths.lock_path()):
+    with locked(paths.lock_path()):
         repair_if_needed(locked=True)
         index = Index.load()
         entry = index.get(name, project)
@@ -303,7 +311,7 @@ def remove(*, name: str, project: str | None = None, keep_pypirc: bool = False,
            pypirc: Path | None = None) -> Outcome:
     """Store first (the step most likely to refuse: a locked keyring, a damaged vault), then
     .pypirc, then the index. If .pypirc refuses, the token is put back in the store."""
-    with fsutil.locked(paths.lock_path()):
+    with locked(paths.lock_path()):
         repair_if_needed(locked=True)
         index = Index.load()
         entry = index.get(name, project)

@@ -14,8 +14,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import fsutil, paths, pypirc, redact, repositories, tokens
+from . import paths, pypirc, redact, repositories, tokens
 from .errors import PypicredsError
+from .lock import locked
 from .recovery import repair_if_needed
 from .recovery.journal import Journal, begin
 from .recovery.repairs import put_line_back
@@ -90,7 +91,7 @@ def import_tokens(
     """Move every plaintext password of `.pypirc` (or only those of `names`) into the store."""
     path = paths.pypirc_path(pypirc)
     report = ImportReport(path)
-    with fsutil.locked(paths.lock_path()):
+    with locked(paths.lock_path()):
         repair_if_needed(locked=True)
         candidates = [(n, line) for n, line in plaintext_sections(path) if names is None or n in names]
         chosen = None
@@ -123,6 +124,11 @@ def _move_one(path: Path, name: str, line: int, chosen) -> Moved:
     entry = pypirc.read_repositories(path, parsed).get(name)
     if entry is None or entry.url is None:
         raise PypicredsError(f"[{name}] has no repository URL, so the token cannot be stored under one")
+    problem = repositories.url_problem(entry.url)
+    if problem:
+        # kept out of the index and out of twine's command line, which every local user can read
+        raise PypicredsError(f"its repository URL cannot be stored: {problem}; "
+                             "take any `user:password@` out of the URL (the username goes into `username =`)")
     username = twine_username(entry.url, entry.username)
     if not username:
         raise PypicredsError(f"[{name}] has no username; add `username =` to it first")

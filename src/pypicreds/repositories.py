@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections import namedtuple
-from urllib.parse import urlsplit
 
 from .errors import UsageError
 
@@ -18,6 +17,7 @@ PYPI_UPLOAD_URLS = tuple(BUILTIN_URLS.values())
 DEFAULT_USERNAME = "__token__"
 NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _UNSAFE_RE = re.compile(r"[\s\x00-\x1f\x7f]")
+_CREDENTIALS_RE = re.compile(r"(://)[^/?#\s]*@")
 # A PyPI token where a name, URL or username belongs: refused without echoing it, or it would
 # land in .pypirc, the index and every listing in plain text.
 _TOKEN_LIKE = re.compile(r"pypi-[A-Za-z0-9_-]{16,}")
@@ -54,6 +54,8 @@ class Repository(namedtuple("Repository", "name url username")):
 
 
 def token_host(url: str) -> str | None:
+    from urllib.parse import urlsplit
+
     return TOKEN_HOSTS.get((urlsplit(url).hostname or "").lower())
 
 
@@ -73,20 +75,50 @@ def validate_name(name: str) -> str:
     return name
 
 
-def validate_url(url: str) -> str:
-    _refuse_token(url, "--url")
+def url_problem(url: str) -> str | None:
+    """Why `url` cannot be an upload URL pypicreds keeps, or None. The one check for every way
+    a URL comes in (--url, an imported or repaired .pypirc section, the index read back): a
+    URL is kept in the index and .pypirc and handed to twine on its command line, so it must
+    never carry credentials."""
+    from urllib.parse import urlsplit
+
+    if _TOKEN_LIKE.search(url):
+        return "it looks like a PyPI token"
     if _UNSAFE_RE.search(url):
-        raise UsageError("invalid --url: it contains whitespace or control characters")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"invalid --url {_show(url)}", hint="give an http:// or https:// upload URL")
-    if parts.username is not None or parts.password is not None:
-        # credentials in a URL would end up in .pypirc and the index in plaintext
+        return "it contains whitespace or control characters"
+    try:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            return "it is not an http:// or https:// URL"
+        parts.port  # noqa: B018  (raises on a port that is not a number)
+    except ValueError:
+        return "it is not a valid URL"
+    if "@" in parts.netloc:
+        return "it holds a username or password"
+    return None
+
+
+def validate_url(url: str) -> str:
+    problem = url_problem(url)
+    if problem == "it looks like a PyPI token":
+        _refuse_token(url, "--url")
+    if problem == "it holds a username or password":
+        # credentials in a URL would end up in .pypirc, the index and twine's argv in plaintext
         raise UsageError(
             "--url must not contain a username or password",
             hint="pass the username with --username; the token is prompted for",
         )
+    if problem == "it contains whitespace or control characters":
+        raise UsageError("invalid --url: it contains whitespace or control characters")
+    if problem:
+        raise UsageError(f"invalid --url {_show(url)}", hint="give an http:// or https:// upload URL")
     return url
+
+
+def shown_url(url: str) -> str:
+    """A URL to print: any `user:password@` replaced by `***@` (it may come from a hand-written
+    .pypirc or the environment)."""
+    return _CREDENTIALS_RE.sub(r"\1***@", url)
 
 
 def validate_username(username: str) -> str:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from . import redact
 from .errors import PypicredsError
-from .recovery import repair_if_needed
+from .recovery import notes, repair_if_needed
 from .store import open_store
 from .store.index import Entry, Index
 
@@ -15,14 +15,22 @@ from .store.index import Entry, Index
 def reveal(name: str, project: str | None = None) -> str:
     """The token stored for `name`."""
     repair_if_needed()
-    return reveal_entry(Index.load().get(name, project))
+    index = Index.load()
+    return reveal_entry(index.get(name, project), index)
 
 
-def reveal_entry(entry: Entry) -> str:
-    """The token an index entry describes, from its store. (On `pypicreds env`'s path.)"""
+def reveal_entry(entry: Entry, index: Index | None = None) -> str:
+    """The token an index entry (of `index`, if given) describes, from its store. A vault
+    older than the index expects gives a warning note. (On `pypicreds env`'s path.)"""
     if repair_if_needed():  # the repair may have changed this entry
-        entry = Index.load().get(entry.name, entry.project)
-    token = open_store(entry.store).get(entry.key)
+        index = Index.load()
+        entry = index.get(entry.name, entry.project)
+    store = open_store(entry.store)
+    token = store.get(entry.key)
+    if entry.store == "file" and index is not None:
+        warning = store.older_than(index.vault_generation)
+        if warning:
+            notes.add(warning)
     if token is None:
         option = f" --project {entry.project}" if entry.project else ""
         raise PypicredsError(

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .. import paths, repositories, tokens
+from .. import paths, repositories, system, tokens
 from ..errors import PypicredsError
 from ..store.index import Index
 from .findings import ERROR, INFO, WARNING, Finding, Token
@@ -33,8 +33,8 @@ def run(
     environ = os.environ if environ is None else environ
     now = now or datetime.now(UTC)
     path = paths.pypirc_path(pypirc)
-    index = Index.load()
     findings: list[Finding] = []
+    index = _load_index(findings)
     pypirc_tokens: list[Token] = []
     findings += pypirc_findings(path, index, pypirc_tokens)
     findings += _token_findings(index, pypirc_tokens, max_age_days, now)
@@ -43,6 +43,19 @@ def run(
     findings += _config_dir_findings(paths.home_dir())
     findings.sort(key=lambda f: (f.path is None, f.path or "", f.line or 0, f.id))
     return findings
+
+
+def _load_index(findings: list[Finding]) -> Index:
+    """The index; one that cannot be read is a finding, and the other checks go on without it."""
+    try:
+        index = Index.load()
+        index.entries  # noqa: B018  (every entry checked now)
+        return index
+    except PypicredsError as e:
+        where = paths.home_file("index.json")
+        findings.append(Finding("index-damaged", ERROR, where, None, e.message,
+                                e.hint or "restore it from a backup, or move it away and add the tokens again"))
+        return Index(where, [], {})
 
 
 # --------------------------------------------------------------------------- tokens
@@ -191,7 +204,7 @@ def _config_dir_findings(home: Path) -> list[Finding]:
     for path, info, want in candidates:
         mode = stat.S_IMODE(info.st_mode)
         what = "directory" if want == 0o700 else "file"
-        if info.st_uid != os.getuid():
+        if info.st_uid != system.uid():
             out.append(Finding("config-permissions", ERROR, str(path), None,
                                f"pypicreds' {what} {path} is owned by uid {info.st_uid}, not by you",
                                "make it yours (`chown`)"))

@@ -67,7 +67,7 @@ class Diagnosis:
             "pypirc": self.pypirc,
             "ok": self.ok,
             "error": self.error,
-            "url": self.url.to_json() if self.url else None,
+            "url": {**self.url.to_json(), "value": repositories.shown_url(self.url.value)} if self.url else None,
             "username": self.username.to_json() if self.username else None,
             "password": self.password.to_json(secret=True) if self.password else None,
             "pypicreds": None if self.held is None else {
@@ -102,6 +102,10 @@ def diagnose(
         results.append(d)
     if name is not None and name not in config.repositories and name not in held:
         results[0].notes.append(f"neither {shown(path)} nor pypicreds knows a repository called {name}")
+    if os.path.islink(path) and not os.path.exists(path):
+        for d in results:
+            d.notes.append(f"{shown(path)} is a symbolic link to {os.path.realpath(path)}, which does not exist: "
+                           "twine reads no repositories from it")
     default_file = Path(os.path.expanduser("~/.pypirc"))
     if os.path.realpath(path) != os.path.realpath(default_file):
         for d in results:
@@ -267,7 +271,8 @@ def _compare(d: Diagnosis, entry) -> None:
                 else "prompt (or fail with --non-interactive)"))
         return
     if d.url.value != entry.url:
-        d.differences.append(f"twine uploads to {d.url.value}, but pypicreds holds the token for {entry.url}")
+        d.differences.append(f"twine uploads to {repositories.shown_url(d.url.value)}, "
+                             f"but pypicreds holds the token for {entry.url}")
     if d.username.value != entry.username:
         d.differences.append(
             f"twine uses the username {d.username.value!r} ({d.username.source}), pypicreds holds {entry.username!r}"
@@ -283,7 +288,7 @@ def _compare(d: Diagnosis, entry) -> None:
         )
     elif password.source == "keyring":
         d.differences.append(
-            f"the keyring entry for {d.url.value} holds another token (fingerprint {password.fingerprint}) "
+            f"the keyring entry for {repositories.shown_url(d.url.value)} holds another token (fingerprint {password.fingerprint}) "
             f"than pypicreds' index records ({entry.fingerprint})"
         )
     elif not password.empty:
@@ -294,7 +299,7 @@ def _compare(d: Diagnosis, entry) -> None:
             )
         else:
             d.differences.append(
-                f"twine asks the keyring for {d.url.value!r} / {d.username.value!r} and finds nothing; "
+                f"twine asks the keyring for {repositories.shown_url(d.url.value)!r} / {d.username.value!r} and finds nothing; "
                 f"pypicreds stored the token under {entry.url!r} / {entry.username!r}"
             )
 

@@ -9,12 +9,11 @@ a killed --fix is finished or undone by the next command like a killed import.
 
 from __future__ import annotations
 
-import os
-import stat
 from pathlib import Path
 
 from .. import fsutil, paths, pypirc
 from ..errors import PypicredsError
+from ..lock import locked
 from ..paths import shown
 from ..recovery import repair_if_needed
 from .findings import Finding
@@ -32,7 +31,7 @@ def apply(findings: list[Finding], *, pypirc: Path | None = None, store: str | N
     done: dict[tuple, str | None] = {}  # one remedy can answer several findings
     failed: dict[tuple, str] = {}  # ... and its failure too
     todo = sorted((f for f in findings if f.fixable), key=lambda f: ORDER.index(f.remedy[0]))
-    with fsutil.locked(paths.lock_path()):
+    with locked(paths.lock_path()):
         repair_if_needed(locked=True)  # finish or undo what a killed pypicreds left half done, first
         for finding in todo:
             kind, args = finding.remedy
@@ -56,13 +55,11 @@ def apply(findings: list[Finding], *, pypirc: Path | None = None, store: str | N
 
 
 def _chmod(_pypirc_file: Path, *, path: str, mode: int, store=None) -> str | None:
-    try:
-        current = stat.S_IMODE(os.stat(path).st_mode)
-        if current == mode:
-            return None
-        os.chmod(path, mode)  # follows a symlink: the target is what holds the secrets
-    except OSError as e:
-        raise PypicredsError(f"cannot chmod {path}: {e.strerror}") from e
+    # through a symlink (the target holds the secrets); only a regular file (or pypicreds'
+    # directory) of the user's: never a device, a FIFO, or another user's file
+    current = fsutil.narrow_mode(path, mode, "")
+    if current is None:
+        return None
     return f"chmod {mode:o} {shown(path)} (was {current:04o})"
 
 

@@ -12,13 +12,13 @@ import stat
 from dataclasses import dataclass
 from pathlib import Path
 
-from .. import pypirc, repositories, tokens
+from .. import fsutil, pypirc, repositories, system, tokens
 from ..errors import PypicredsError
 from ..paths import shown
 from ..pypirc import RESERVED_SECTIONS as RESERVED
 from ..pypirc import TWINE_KEYS
 from ..store.index import Index
-from .findings import ERROR, WARNING, Finding, Token
+from .findings import ERROR, INFO, WARNING, Finding, Token
 
 PYPI_HOSTS = ("upload.pypi.org", "test.pypi.org")
 _INLINE_COMMENT = re.compile(r"\s[#;]")
@@ -41,7 +41,9 @@ class _Raw:
 def pypirc_findings(path: Path, index: Index, found_tokens: list[Token]) -> list[Finding]:
     """Every finding about the .pypirc at `path`; the tokens in its passwords are added to
     `found_tokens` (for audit's token checks)."""
-    out = _permission_findings(path)
+    out, readable = _file_findings(path)
+    if not readable:
+        return out
     try:
         parsed = pypirc.parse_file(path)  # the editor's reading (line endings as twine's file reading splits them)
         if not parsed.exists:
@@ -119,6 +121,15 @@ def _section_findings(path: Path, name: str, entry: pypirc.RepositoryEntry, conf
     out = []
     servers = config.index_servers
     own_url = (name, "repository") in raw.own or ("DEFAULT", "repository") in raw.own
+    if own_url and entry.url and repositories.url_problem(entry.url) == "it holds a username or password":
+        return [Finding(
+            "url-credentials", ERROR, str(path), entry.keys["repository"].line,
+            f"[{name}] repository URL holds a username or password in plain text: twine sends it, and it "
+            "shows wherever the URL is printed",
+            "take `user:password@` out of the URL, put the username into `username =`, and store the "
+            f"password with `pypicreds add {name} --url URL --username USER`",
+            repository=name,
+        )]
     username = raw.value(name, "username") if raw.parser.has_option(name, "username") else None
     if name not in servers:
         url = entry.url if own_url or name in repositories.BUILTIN_URLS else None
@@ -221,16 +232,46 @@ def _url_findings(path: Path, name: str, entry: pypirc.RepositoryEntry, known, i
     return out
 
 
-def _permission_findings(path: Path) -> list[Finding]:
+def _file_findings(path: Path) -> tuple[list[Finding], bool]:
+    """What the file itself is: a dangling symlink, not a regular file (twine reads nothing
+    from either), or a regular file with an owner or mode that lets others in. The flag says
+    whether its contents can be read."""
     try:
         link = os.lstat(path)
-        st = os.stat(path)
     except OSError:  # missing, or not ours to look at
-        return []
+        return [], False
     target = os.path.realpath(path) if stat.S_ISLNK(link.st_mode) else None
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return [Finding(
+            "pypirc-dangling-symlink", WARNING, str(path), None,
+            f"{shown(path)} is a symbolic link to {target}, which does not exist: twine reads no repositories "
+            "from it, and `pypicreds add` cannot write it",
+            f"create {target}, point the link at an existing file, or remove the link",
+        )], False
+    except OSError:
+        return [], False
+    if stat.S_ISCHR(st.st_mode) and target == os.devnull:
+        return [Finding(
+            "pypirc-not-a-file", INFO, str(path), None,
+            f"{shown(path)} is a symbolic link to {os.devnull}: twine reads no repositories from it "
+            "(pypicreds leaves it alone; pass --pypirc PATH to use another file)", None,
+        )], False
+    if not stat.S_ISREG(st.st_mode):
+        through = f" (through the symlink to {target})" if target else ""
+        return [Finding(
+            "pypirc-not-a-file", ERROR, str(path), None,
+            f"{shown(path)}{through} is {fsutil.kind(st.st_mode)}, not a regular file: twine cannot read it",
+            "remove it (or pass another file with --pypirc PATH)",
+        )], False
+    return _permission_findings(path, st, target), True
+
+
+def _permission_findings(path: Path, st: os.stat_result, target: str | None) -> list[Finding]:
     through = f" (through the symlink to {target})" if target else ""
     out = []
-    if st.st_uid != os.getuid():
+    if st.st_uid != system.uid():
         out.append(Finding(
             "pypirc-permissions", ERROR, str(path), None,
             f"{shown(path)}{through} is owned by uid {st.st_uid}, not by you: its owner can read and change it",

@@ -44,8 +44,8 @@ def exec_(name: str, command: list[str], project: str | None, ttl: str | None) -
     from ..session.execute import exec_command
 
     if repair_if_needed():
-        output.repairs()  # exec replaces this process: say it now
-    exec_command(name, command, project, ttl_seconds(ttl))
+        output.repairs()
+    exec_command(name, command, project, ttl_seconds(ttl), before_exec=output.repairs)  # say it before exec
 
 
 def upload(name: str, files: list[str], skip_check: bool, project: str | None, ttl: str | None,
@@ -55,9 +55,9 @@ def upload(name: str, files: list[str], skip_check: bool, project: str | None, t
     from ..session import upload as uploading
 
     if repair_if_needed():
-        output.repairs()  # twine replaces this process: say it now
-    uploading.upload(name, files, skip_check=skip_check, twine_options=twine_options,
-                     project=project, ttl=ttl_seconds(ttl))
+        output.repairs()  # before twine check's output
+    uploading.upload(name, files, skip_check=skip_check, twine_options=twine_options, project=project,
+                     ttl=ttl_seconds(ttl), warn=output.note, before_exec=output.repairs)  # say it before exec
 
 
 def list_(json_: bool) -> None:

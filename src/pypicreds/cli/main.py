@@ -13,11 +13,25 @@ from . import output
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else list(argv)
+    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a character gets an escape
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+    from ..system import supported
+
+    if not supported():  # before anything could fail half-way (the lock needs flock)
+        return guarded(_unsupported)
     if not os.environ.get("PYPICREDS_NO_FAST_PATH"):
         code = run_fast(args)
         if code is not None:
             return code
     return run_typer(args)
+
+
+def _unsupported() -> None:
+    from ..system import check_supported
+
+    check_supported()
 
 
 def run_fast(args: list[str]) -> int | None:

@@ -1,4 +1,9 @@
-"""Data to stdout, every message to stderr; one place prints errors."""
+"""Data to stdout, every message to stderr; one place prints errors.
+
+Nothing printed can carry a character a terminal would act on: text from a scanned file, a
+token's caveats or a file name (escape sequences, carriage returns, undecodable bytes) is
+written as an escape in human output, and as a JSON escape in --json. Line breaks of our own
+stay."""
 
 from __future__ import annotations
 
@@ -10,11 +15,27 @@ from ..recovery.notes import take_notes
 
 
 def data(text: str) -> None:
+    lines = text.split("\n")
+    if not all(line.isprintable() for line in lines):
+        text = "\n".join(one_line(line) for line in lines)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
 def as_json(value: object) -> None:
-    data(json.dumps(value, indent=2, ensure_ascii=False))
+    text = json.dumps(value, indent=2, ensure_ascii=False)
+    if not all(line.isprintable() for line in text.split("\n")):
+        # json escapes control characters; these are the rest (C1 controls, bidi overrides,
+        # undecodable bytes), as \u escapes: still plain JSON, and inert on a terminal
+        text = "".join(c if c.isprintable() or c == "\n" else _json_escape(c) for c in text)
+    sys.stdout.write(text + "\n")
+
+
+def _json_escape(char: str) -> str:
+    code = ord(char)
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    code -= 0x10000
+    return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
 QUIET = False  # --quiet: no informational notes on stderr (warnings and errors still show)
@@ -28,7 +49,7 @@ def note(text: str) -> None:
 def _note(text: str) -> None:
     if QUIET and not text.startswith(("warning", "repaired")):
         return
-    sys.stderr.write(f"pypicreds: {text}\n")
+    sys.stderr.write(one_line(f"pypicreds: {text}") + "\n")
 
 
 def error(err: PypicredsError) -> None:

@@ -1,9 +1,14 @@
 """Everything shown to people as text, and entries as JSON objects: the one place that knows
-what the output looks like. Takes data, returns text; printing is output.py's."""
+what the output looks like. Takes data, returns text; printing is output.py's.
+
+Values that came from elsewhere (a token's host, id, caveats and project names, a file name,
+a .pypirc value) go through `inert`: one line, every character a terminal would act on
+escaped, so none can forge a line or send an escape sequence."""
 
 from __future__ import annotations
 
 from ..paths import shown
+from ..repositories import shown_url
 from ..store.index import Entry
 
 TYPE_CHECKING = False
@@ -11,7 +16,14 @@ if TYPE_CHECKING:
     from ..checks.doctor import Diagnosis
     from ..checks.findings import Finding
 
-TOKEN_INFO_KEYS = ("scope", "projects", "project_ids", "expires", "token_id", "host")
+def inert(value: object) -> str:
+    """`value` as one printable line (control characters, bidi overrides, undecodable bytes escaped)."""
+    from .output import one_line
+
+    return one_line(str(value))
+
+
+TOKEN_INFO_KEYS = ("scope", "projects", "project_ids", "expires", "not_before", "unknown_caveats", "token_id", "host")
 
 
 def entry_json(entry: Entry) -> dict:
@@ -33,14 +45,20 @@ def entry_json(entry: Entry) -> dict:
     return data
 
 
-SCOPE_WORDS = {"unrestricted": "no embedded project restriction", "trusted-publisher": "Trusted Publisher"}
+SCOPE_WORDS = {"unrestricted": "no embedded project restriction", "trusted-publisher": "Trusted Publisher",
+               "unknown": "restricted in a way pypicreds cannot read"}
 
 
 def scope_text(info: dict) -> str:
+    """A token's scope in words. What a token does not embed, PyPI may still enforce."""
     scope = info.get("scope")
     if scope == "project":
-        return "projects: " + ", ".join(info.get("projects") or info.get("project_ids") or [])
-    return SCOPE_WORDS.get(scope, "-")
+        text = "projects: " + ", ".join(inert(p) for p in info.get("projects") or info.get("project_ids") or [])
+    else:
+        text = SCOPE_WORDS.get(scope, "-")
+    if info.get("unknown_caveats") and scope != "unknown":
+        text += " (and restricted in a way pypicreds cannot read)"
+    return text
 
 
 def entries_table(entries: list[Entry]) -> str:
@@ -50,6 +68,7 @@ def entries_table(entries: list[Entry]) -> str:
          scope_text(e.token_info), e.token_info.get("expires") or "-", e.added[:10], (e.rotated or "-")[:10])
         for e in entries
     ]
+    rows = [tuple(inert(cell) for cell in row) for row in rows]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows])
 
@@ -61,27 +80,46 @@ def entry_text(entry: Entry, protection: str | None) -> str:
     if protection:
         data["protection"] = protection
     width = max(len(k) for k in data)
-    return "\n".join(f"{k.ljust(width)}  {'-' if v is None else v}" for k, v in data.items())
+    return "\n".join(f"{k.ljust(width)}  {'-' if v is None else inert(v)}" for k, v in data.items())
+
+
+def _not_before(facts: dict) -> str:
+    moment = facts.get("not_before")
+    if moment is None:
+        return "-"
+    from datetime import datetime, timezone
+
+    start = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    return f"{moment} (not valid until then)" if start > datetime.now(timezone.utc) else moment
 
 
 def token_text(facts: dict) -> str:
     lines = [
-        f"host        {facts['host']}",
-        f"token id    {facts['token_id']}",
+        f"host        {inert(facts['host'])}",
+        f"token id    {inert(facts['token_id'])}",
         f"scope       {scope_text(facts)}",
-        f"projects    {', '.join(facts['projects']) if facts['projects'] is not None else '-'}",
-        f"project ids {', '.join(facts['project_ids']) if facts['project_ids'] is not None else '-'}",
+        f"projects    {inert(', '.join(facts['projects'])) if facts['projects'] is not None else '-'}",
+        f"project ids {inert(', '.join(facts['project_ids'])) if facts['project_ids'] is not None else '-'}",
         f"expires     {facts['expires'] or 'never (no expiry caveat)'}",
-        f"not before  {facts['not_before'] or '-'}",
+        f"not before  {_not_before(facts)}",
         f"caveats     {len(facts['caveats'])}",
     ]
     for number, caveat in enumerate(facts["caveats"], start=1):
         legacy = " (legacy)" if caveat.get("legacy") else ""
-        lines.append(f"  {number}. {caveat['kind']}{legacy}: {caveat['raw']}")
+        what = "a restriction pypicreds cannot read" if caveat["kind"] == "unknown" else caveat["kind"]
+        lines.append(f"  {number}. {what}{legacy}: {inert(caveat['raw'])}")
+    lines.append("(what a token does not embed, PyPI may still enforce: the owner's role, the project's settings)")
     return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- audit
+
+
+def scan_hit(hit) -> str:
+    """One token found by scan, on one line."""
+    text = f"{inert(hit.path)}:{hit.line}: PyPI token for {inert(hit.host)}, id {inert(hit.token_id)}, "
+    text += scope_text({"scope": hit.scope, "projects": hit.projects, "unknown_caveats": hit.unknown_caveats})
+    return text + (f", expires {hit.expires}" if hit.expires else "")
 
 
 def finding_place(finding: Finding, with_line: bool = False) -> str:
@@ -99,12 +137,12 @@ def audit_report(findings: list[Finding]) -> str:
         groups.setdefault(key, []).append(f)
     lines = []
     for where, group in groups.items():
-        lines.append(where)
+        lines.append(inert(where))
         for f in group:
             at = f"line {f.line}" if f.line else ""
-            lines.append(f"  {at:<9}{f.severity:<8}{f.id}: {f.message}")
+            lines.append(f"  {at:<9}{f.severity:<8}{f.id}: {inert(f.message)}")
             if f.fix:
-                lines.append(f"  {'':<17}fix: {f.fix}" + (" [audit --fix]" if f.fixable else ""))
+                lines.append(f"  {'':<17}fix: {inert(f.fix)}" + (" [audit --fix]" if f.fixable else ""))
         lines.append("")
     return "\n".join(lines).rstrip("\n")
 
@@ -132,12 +170,12 @@ def _source(value, what: str) -> str:
 
 
 def diagnosis_text(d: Diagnosis) -> str:
-    lines = [d.name]
+    lines = [inert(d.name)]
     if d.error:
-        lines.append(f"  twine:     error: {d.error}")
+        lines.append(f"  twine:     error: {inert(d.error)}")
     else:
-        lines.append(f"  url:       {d.url.value}  ({_source(d.url, 'url')})")
-        lines.append(f"  username:  {d.username.value or '-'}  ({_source(d.username, 'username')})")
+        lines.append(f"  url:       {inert(shown_url(d.url.value))}  ({_source(d.url, 'url')})")
+        lines.append(f"  username:  {inert(d.username.value or '-')}  ({_source(d.username, 'username')})")
         pw = d.password
         what = "empty" if pw.empty else (f"fingerprint {pw.fingerprint}" if pw.fingerprint else "-")
         lines.append(f"  password:  {what}  ({_source(pw, 'password')})")
@@ -146,8 +184,8 @@ def diagnosis_text(d: Diagnosis) -> str:
         lines.append(f"  pypicreds: {h.url} as {h.username}, {h.store} store, fingerprint {h.fingerprint}")
     else:
         lines.append("  pypicreds: holds no token for it")
-    lines += [f"  differs:   {text}" for text in d.differences]
-    lines += [f"  note:      {text}" for text in d.notes]
+    lines += [f"  differs:   {inert(text)}" for text in d.differences]
+    lines += [f"  note:      {inert(text)}" for text in d.notes]
     if d.held and not d.differences:
         lines.append("  ok:        twine uses the token pypicreds holds")
     return "\n".join(lines)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import sys
 
+from .. import system
 from ..errors import PypicredsError
 
 MAX_BYTES = 64 * 1024  # a PyPI token is a few hundred bytes; anything this large is a mistake
@@ -22,7 +23,7 @@ def read_token(*, from_stdin: bool, prompt: str) -> str:
         except UnicodeDecodeError:
             raise PypicredsError("standard input is not UTF-8 text", hint="pipe the token itself") from None
     try:
-        tty = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+        tty = system.open_terminal()
     except OSError:
         raise PypicredsError(
             "there is no terminal to prompt for the token on",

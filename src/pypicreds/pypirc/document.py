@@ -359,4 +359,4 @@ def _views(parser: RawConfigParser, names=None) -> dict[str, dict[str, str]]:
 
 
 def _save(path: Path, doc: _Doc) -> None:
-    fsutil.atomic_write(path, doc.text.encode("utf-8"))
+    fsutil.atomic_write(path, doc.text.encode("utf-8"), "")

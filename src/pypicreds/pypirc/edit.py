@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 
 from .. import fsutil, paths
 from ..errors import PypircError
-from ..repositories import BUILTIN_URLS
+from ..lock import locked
+from ..repositories import BUILTIN_URLS, url_problem
 from .document import (
     _check_name,
     _check_value,
@@ -76,10 +77,12 @@ def add_repository(
     if url is None:
         raise PypircError(f"repository {name!r} needs a URL", hint="pass --url")
     _check_value("repository URL", url)
+    if url_problem(url):
+        raise PypircError(f"refusing to write the URL for [{name}] into .pypirc: {url_problem(url)}")
     if password is not None:
         _check_value("token", password)
     path = Path(path)
-    with fsutil.locked(paths.lock_path()):
+    with locked(paths.lock_path()):
         doc = _Doc(_load(path), _shown(path))
         _refuse_hidden_password(doc, name, password)
         record: dict[str, Any] = {
@@ -248,7 +251,7 @@ def set_password(path: str | os.PathLike, name: str, password: str | None) -> bo
     if password is not None:
         _check_value("token", password)
     path = Path(path)
-    with fsutil.locked(paths.lock_path()):
+    with locked(paths.lock_path()):
         doc = _Doc(_load(path), _shown(path))
         _edit_password(doc, name, password)
         if doc.changed or password is not None:
@@ -294,7 +297,7 @@ def take_password_line(path: str | os.PathLike, name: str) -> dict[str, Any] | N
     None when `[name]` has no password line."""
     _check_name(name)
     path = Path(path)
-    with fsutil.locked(paths.lock_path()):
+    with locked(paths.lock_path()):
         doc = _Doc(_load(path), _shown(path))
         section = doc.section(name)
         option = section.options.get("password") if section is not None else None
@@ -303,8 +306,10 @@ def take_password_line(path: str | os.PathLike, name: str) -> dict[str, Any] | N
         password = _option_value(doc, option)
         old = doc.lines[option.start : option.value_end]
         parts = "".join(old).split(password) if password else None
-        if parts is not None and any("pypi-" in part for part in parts):
-            parts = None  # a comment between its lines looks like a token: keep no copy of it
+        if parts is not None and (len(parts) != 2 or len(old) != 1 or any("pypi-" in part for part in parts)):
+            # only a one-line `password = X` is kept, as the text around X: for anything else
+            # (a value over several lines, a comment that looks like a token) no copy is kept
+            parts = None
         at_end = option.value_end == len(doc.lines) and not _ending(old[-1])
         joined = _ending(doc.lines[option.start - 1]) if at_end else ""
         where = {"line": option.start, "parts": parts, "joined": joined}
@@ -322,7 +327,7 @@ def put_password_line_back(
     _check_name(name)
     path = Path(path)
     parts, at, joined = where.get("parts"), where.get("line"), where.get("joined", "")
-    with fsutil.locked(paths.lock_path()):
+    with locked(paths.lock_path()):
         lines = _split(_load(path) or "")
         if parts is None or not isinstance(at, int) or not 0 < at <= len(lines) or joined and _ending(lines[at - 1]):
             return False
@@ -331,5 +336,5 @@ def put_password_line_back(
         data = "".join(lines).encode("utf-8")
         if fsutil.sha256(data).hexdigest() != original_sha256:
             return False
-        fsutil.atomic_write(path, data)
+        fsutil.atomic_write(path, data, "")
         return True

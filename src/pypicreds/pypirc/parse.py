@@ -12,7 +12,8 @@ from collections import namedtuple
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import PypircError
+from .. import fsutil
+from ..errors import PypicredsError, PypircError
 from ..paths import shown
 from ..repositories import BUILTIN_URLS
 
@@ -144,17 +145,20 @@ def _chunks(lines: list[str]) -> list[tuple[int, int, frozenset[str]]]:
 _shown = shown  # the name the editing modules use
 
 
+MAX_BYTES = 4 * 1024 * 1024  # a real .pypirc is a few KiB; a 1,000-section one about 70 KiB
+
+
 def _load(path: Path) -> str | None:
-    """The file's text, or None when it does not exist (a dangling symlink counts as missing)."""
+    """The file's text, or None when it does not exist (a dangling symlink counts as missing).
+    Only a regular file is read, without blocking and up to MAX_BYTES."""
     shown = _shown(path)
     try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+        data = fsutil.read_file(path, "", limit=MAX_BYTES,
+                                hint="pass another file with --pypirc PATH, or leave .pypirc alone with --no-pypirc")
+    except PypicredsError as e:
+        raise PypircError(e.message, e.hint) from None
+    if data is None:
         return None
-    except IsADirectoryError:
-        raise PypircError(f"{shown} is a directory, not a file", hint="pass the file with --pypirc PATH") from None
-    except OSError as e:
-        raise PypircError(f"cannot read {shown}: {e.strerror}", hint="check the file's owner and permissions") from e
     if data.startswith(b"\xef\xbb\xbf"):
         raise PypircError(
             f"{shown} starts with a UTF-8 byte order mark (BOM), which twine cannot read",

@@ -15,8 +15,9 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import fsutil, paths
+from .. import paths
 from ..errors import PypircError
+from ..lock import locked
 from ..repositories import BUILTIN_URLS
 from .document import _check_name, _Doc, _option_value, _save, _verify
 from .edit import _digest
@@ -39,7 +40,7 @@ def remove_repository(path: str | os.PathLike, name: str, record: dict[str, Any]
     if record is not None and record.get("name", name) != name:
         raise PypircError(f"the .pypirc record given is for {record.get('name')!r}, not {name!r}")
     path = Path(path)
-    with fsutil.locked(paths.lock_path()):
+    with locked(paths.lock_path()):
         text = _load(path)
         if text is None:
             return False

@@ -47,7 +47,7 @@ def repair_if_needed(*, locked: bool = False) -> bool:
         return bool(_recover())
     if not paths.interrupted():
         return False
-    from ..fsutil import try_locked
+    from ..lock import try_locked
 
     with try_locked(paths.lock_path()) as got:
         if not got:
@@ -63,18 +63,16 @@ def _recover() -> list[str]:
     """Repair what the journal describes (under the lock). Returns the repair messages (also
     kept as notes). Raises PypicredsError when a repair cannot be done now; the journal then
     stays for the next try."""
-    from .journal import Journal, damaged, journal_path, label, load, remove_stale_temps
+    from .journal import Journal, journal_path, label, load, remove_stale_temps
     from .repairs import REPAIRS
 
     messages: list[str] = []
     path = journal_path()
-    data = load(path)
+    data = load(path, REPAIRS)
     pypirc_files = []
     if data is not None:
         pypirc_files.append(data.get("pypirc"))
-        repair = REPAIRS.get(data.get("op"))
-        if repair is None:
-            raise damaged(path)
+        repair = REPAIRS[data["op"]]
         try:
             messages = [f"repaired: {message}" for message in repair(data)]
         except PypicredsError as e:

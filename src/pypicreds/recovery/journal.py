@@ -9,10 +9,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import stat
 from pathlib import Path
 
-from .. import fsutil, paths
+from .. import fsutil, paths, system
 from ..errors import PypicredsError
+from . import notes
 
 JOURNAL_VERSION = 1
 _HOME_FILES = ("index.json", "vault.json", "vault.key", "journal.json")
@@ -27,11 +29,10 @@ def digest(path: str | os.PathLike | None) -> str | None:
     if path is None:
         return None
     try:
-        return fsutil.sha256(Path(os.path.realpath(path)).read_bytes()).hexdigest()
-    except FileNotFoundError:
-        return None
-    except OSError:
+        data = fsutil.read_file(path, "")
+    except PypicredsError:
         return "unreadable"
+    return None if data is None else fsutil.sha256(data).hexdigest()
 
 
 class Journal:
@@ -43,7 +44,8 @@ class Journal:
 
     def save(self) -> None:
         fsutil.ensure_private_dir(self.path.parent)
-        fsutil.atomic_write(self.path, (json.dumps(self.data, indent=2, sort_keys=True) + "\n").encode())
+        fsutil.atomic_write(self.path, (json.dumps(self.data, indent=2, sort_keys=True) + "\n").encode(),
+                            "the journal")
 
     def update(self, **changes) -> None:
         self.data.update(changes)
@@ -51,8 +53,12 @@ class Journal:
 
     def finish(self) -> None:
         """The change is complete (or fully undone): nothing left to repair."""
-        with contextlib.suppress(FileNotFoundError):
+        try:
             os.unlink(self.path)
+        except FileNotFoundError:
+            pass
+        except OSError as e:  # the change is done; the next command finds nothing left to repair
+            raise fsutil.os_error("delete", "the journal", self.path, e) from None
 
 
 def begin(op: str, entry, *, old=None, pypirc: Path | None = None, **extra) -> Journal:
@@ -77,27 +83,54 @@ def begin(op: str, entry, *, old=None, pypirc: Path | None = None, **extra) -> J
 # --- repairing ------------------------------------------------------------------------------
 
 
-def load(path: Path) -> dict | None:
+def load(path: Path, ops) -> dict | None:
+    """The journal, or None when there is none. A damaged one (not JSON, wrong types, an
+    unknown change, not a regular file) is set aside as journal.json.damaged-N, kept for a
+    look, and reported once (a note): commands go on without it. One another user owns is
+    refused (planted: it could make us "repair" tokens away)."""
+    from ..store.schema import journal_problem
+
     try:
-        raw = path.read_bytes()
+        info = os.lstat(path)
     except FileNotFoundError:
         return None
     except OSError as e:
-        raise PypicredsError(f"cannot read the journal {path}: {e.strerror}") from e
+        raise fsutil.os_error("read", "the journal", path, e) from None
+    if info.st_uid != system.uid():
+        fsutil.check_owner(info, "the journal", path)
+    problem = None
     try:
-        data = json.loads(raw)
-        if not isinstance(data, dict) or data.get("version") != JOURNAL_VERSION or "entry" not in data:
-            raise ValueError("not a journal")
-    except ValueError as e:
-        raise damaged(path) from e
-    return data
+        data = json.loads(fsutil.read_file(path, "the journal") or b"null")
+        if type(data) is not dict or data.get("version") != JOURNAL_VERSION:
+            problem = "not a pypicreds journal"
+        else:
+            problem = journal_problem(data, ops)
+    except (ValueError, RecursionError):
+        problem = "not JSON"
+    except PypicredsError as e:
+        if os.path.lexists(path) and stat.S_ISREG(info.st_mode):
+            raise  # a regular file we cannot read: not damage, a reason to stop
+        problem = e.message
+    if problem is None:
+        return data
+    aside = _set_aside(path)
+    notes.add(f"warning: the journal of an interrupted change, {paths.shown(path)}, was damaged ({problem}); "
+              f"it is kept as {paths.shown(aside)}: check `pypicreds list` against your .pypirc")
+    return None
 
 
-def damaged(path: Path) -> PypicredsError:
-    return PypicredsError(
-        f"the journal {path} of an interrupted change is damaged",
-        hint="delete it, then check `pypicreds list` against your .pypirc",
-    )
+def _set_aside(path: Path) -> Path:
+    for number in range(1, 1000):
+        aside = path.with_name(f"{path.name}.damaged-{number}")
+        if not os.path.lexists(aside):
+            try:
+                os.rename(path, aside)
+            except OSError as e:
+                raise fsutil.os_error("set aside", "the damaged journal", path, e,
+                                      hint=f"move {paths.shown(path)} away by hand") from None
+            return aside
+    raise PypicredsError(f"cannot set aside the damaged journal {paths.shown(path)}",
+                         hint="move it and the journal.json.damaged-* files away by hand")
 
 
 def label(data: dict) -> str:

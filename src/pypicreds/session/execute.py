@@ -55,7 +55,8 @@ def find_program(command: list[str]) -> str:
     raise CommandNotFound(f"command not found: {command[0]}", hint="check its name and your PATH")
 
 
-def exec_command(name: str, command: list[str], project: str | None = None, ttl: int | None = None) -> None:
+def exec_command(name: str, command: list[str], project: str | None = None, ttl: int | None = None,
+                 before_exec=None) -> None:
     """Replace this process with `command`, the variables added to its environment only.
 
     exec (not a child), so signals, stdin/stdout/stderr and the exit code are the command's own,
@@ -63,12 +64,15 @@ def exec_command(name: str, command: list[str], project: str | None = None, ttl:
     check_not_nested(name)
     program = find_program(command)  # before the token is read: no passphrase prompt for a typo
     env = {**child_environ(), **twine_variables(name, project, ttl), MARKER: name}
-    replace_process(program, command, env, CommandNotRunnable)
+    replace_process(program, command, env, CommandNotRunnable, before_exec)
 
 
-def replace_process(program: str, argv: list[str], env: dict[str, str], error=PypicredsError) -> None:
-    """exec `program`: our output is flushed first (it would be lost), and a failure to start
-    it is `error`. Returns only by raising."""
+def replace_process(program: str, argv: list[str], env: dict[str, str], error=PypicredsError,
+                    before_exec=None) -> None:
+    """exec `program`: `before_exec()` runs first (the CLI prints what is pending), our output is
+    flushed (it would be lost), and a failure to start it is `error`. Returns only by raising."""
+    if before_exec is not None:
+        before_exec()
     sys.stdout.flush()
     sys.stderr.flush()
     try:

@@ -102,8 +102,11 @@ def upload(
     twine_options: list[str] | None = None,
     project: str | None = None,
     ttl: int | None = None,
+    warn=None,
+    before_exec=None,
 ) -> None:
     """`twine check`, then `twine upload` in place of this process. Returns only by raising.
+    `warn(text)` is called with each warning, and `before_exec()` just before twine starts.
 
     Everything pypicreds can find wrong (unknown name, no files, bad options, no twine, a store
     that cannot give the token) fails before twine starts."""
@@ -119,8 +122,10 @@ def upload(
     twine = [*twine_command(), *global_options]
     projects = {distmeta.project_name(f) for f in files}
     entry = choose_entry(index, name, project, projects)
-    token = reveal_entry(entry)  # a store problem fails before the check
-    preflight(entry, token, projects)
+    token = reveal_entry(entry, index)  # a store problem fails before the check
+    for warning in preflight(entry, token, projects):
+        if warn is not None:
+            warn(warning)
     if ttl is not None:
         token = short_lived(token, ttl, entry.project)
     variables = variables_for(entry, token)
@@ -135,7 +140,7 @@ def upload(
     # ours last: with argparse the last occurrence of an option wins
     command = [*twine, "upload", "--non-interactive", *upload_options,
                "--repository-url", entry.url, "--", *files]
-    replace_process(command[0], command, env)
+    replace_process(command[0], command, env, before_exec=before_exec)
 
 
 def choose_entry(index: Index, name: str, project: str | None, projects: set[str]) -> Entry:
@@ -157,24 +162,34 @@ def choose_entry(index: Index, name: str, project: str | None, projects: set[str
     return default
 
 
-def preflight(entry: Entry, token: str, projects: set[str]) -> None:
-    """Before any request: the token must not have expired and its scope must cover every project
-    in the files. Tokens without embedded caveats, or scoped in ways only the index can check
-    (project ids, Trusted Publishing), pass."""
+def preflight(entry: Entry, token: str, projects: set[str]) -> list[str]:
+    """Before any request: the token must be valid now (not expired, not before its start) and
+    its scope must cover every project in the files. Tokens without embedded caveats, or scoped
+    in ways only the index can check (project ids, Trusted Publishing), pass; caveats pypicreds
+    cannot read pass with a warning (returned)."""
     if not token.startswith(tokens.PREFIX):
-        return
+        return []
     try:
         info = tokens.inspect(token)
     except TokenFormatError:
-        return  # add/rotate already warned; the index will judge it
+        return []  # add/rotate already warned; the index will judge it
+    rotate = f"`pypicreds rotate {entry.name}" + (f" --project {entry.project}`" if entry.project else "`")
     if tokens.is_expired(info):
         raise PypicredsError(
             f"the token for {entry.label} expired at {tokens.iso(info.expires)}",
-            hint=f"create a new one and run `pypicreds rotate {entry.name}"
-            + (f" --project {entry.project}`" if entry.project else "`"),
+            hint=f"create a new one and run {rotate}",
         )
+    if tokens.not_yet_valid(info):
+        raise PypicredsError(
+            f"the token for {entry.label} is not valid until {tokens.iso(info.not_before)}",
+            hint=f"wait until then, or create a token valid now and run {rotate}",
+        )
+    warnings = []
+    if info.unknown:
+        warnings.append(f"warning: the token for {entry.label} is restricted in a way pypicreds cannot read; "
+                        "the index may refuse the upload")
     if info.scope != tokens.SCOPE_PROJECT or info.projects is None:
-        return
+        return warnings
     missing = tokens.covers(info, projects)
     if missing:
         raise PypicredsError(
@@ -183,6 +198,7 @@ def preflight(entry: Entry, token: str, projects: set[str]) -> None:
             hint=f"store a token for it with `pypicreds add {entry.name} --project {missing[0]}`, "
             "or upload those files separately",
         )
+    return warnings
 
 
 def run_child(command: list[str], env) -> int:

@@ -15,8 +15,9 @@ def twine_variables(name: str, project: str | None = None, ttl: int | None = Non
     With `ttl` (seconds), twine gets a token derived from the stored one that expires then
     (and, for a project token, only uploads to that project); the stored token is unchanged.
     May prompt on the terminal for the vault's passphrase (never on stdout)."""
-    entry = Index.load().get(name, project)
-    token = reveal_entry(entry)
+    index = Index.load()
+    entry = index.get(name, project)
+    token = reveal_entry(entry, index)
     if ttl is not None:
         token = short_lived(token, ttl, entry.project)
     return variables_for(entry, token)

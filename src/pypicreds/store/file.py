@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 
-from .. import fsutil, paths
+from .. import fsutil, paths, system
 from ..errors import PypicredsError, StoreError, StoreUnavailable, VaultError
+from ..lock import locked
 from .base import TokenKey
 from .vault import (
     CHECK_PLAINTEXT,
@@ -22,10 +23,10 @@ from .vault import (
     PASSPHRASE_ENV,
     Vault,
     aesgcm,
-    canonical,
     check_aad,
     derive_key,
     is_invalid_tag,
+    key_id,
     new_header,
     new_kdf,
     open_entry,
@@ -54,7 +55,8 @@ class FileStore:
         self._vault = os.fspath(vault_path) if vault_path else paths.home_file("vault.json")
         self._keyfile = os.fspath(keyfile_path) if keyfile_path else paths.home_file("vault.key")
         self._lock = os.fspath(lock_path) if lock_path else paths.home_file(".lock")
-        self._keys: dict[bytes, bytes] = {}  # header bytes -> key: Argon2 runs once per instance
+        self._keys: dict[bytes, bytes] = {}  # key_id -> key: Argon2 runs once per instance
+        self.generation: int | None = None  # of the vault as last read
 
     @property
     def vault_path(self) -> Path:
@@ -84,13 +86,13 @@ class FileStore:
         return open_entry(aead, key, vault.entries[key], self._vault)
 
     def set(self, key: TokenKey, token: str) -> None:
-        with self._store_errors("update"), fsutil.locked(self.lock_path):
+        with self._store_errors("update"), locked(self.lock_path):
             vault = self._read()
             if vault is None:
                 header, aead = self._create_key()
                 tokens = {}
             else:
-                header, aead = vault.header, self._unlock(vault)
+                header, aead = vault.next_header(), self._unlock(vault)
                 tokens = self._open_all(aead, vault)
             tokens[key] = token
             self._write(header, aead, tokens)
@@ -99,14 +101,14 @@ class FileStore:
         vault = self._read()
         if vault is None or key not in vault.entries:
             return False
-        with self._store_errors("update"), fsutil.locked(self.lock_path):
+        with self._store_errors("update"), locked(self.lock_path):
             vault = self._read()  # again, under the lock: another process may have written
             if vault is None or key not in vault.entries:
                 return False
             aead = self._unlock(vault)
             tokens = self._open_all(aead, vault)
             del tokens[key]
-            self._write(vault.header, aead, tokens)
+            self._write(vault.next_header(), aead, tokens)
             return True
 
     def describe(self) -> str:
@@ -123,6 +125,20 @@ class FileStore:
             "anyone who can read that file can decrypt the vault)"
         )
 
+    def current_generation(self) -> int | None:
+        """The vault's generation now (None without a vault)."""
+        self._read()
+        return self.generation
+
+    def older_than(self, expected: int | None) -> str | None:
+        """A warning when the vault last read is older than `expected` (the index's record):
+        an older copy was put back, so tokens rotated since may be stale. None otherwise."""
+        if expected is None or self.generation is None or self.generation >= expected:
+            return None
+        return (f"warning: the vault {self._vault} is older than pypicreds' index expects (write {self.generation}, "
+                f"not {expected}): was an older copy put back? Tokens rotated since then may be revoked ones; "
+                "check them with `pypicreds list` and rotate what is stale")
+
     @property
     def protection(self) -> str | None:
         """How the existing vault is protected ("passphrase" or "keyfile"); None when there is none yet."""
@@ -133,18 +149,20 @@ class FileStore:
 
     def _read(self) -> Vault | None:
         try:
-            with open(self._vault, "rb") as f:
-                data = f.read()
-        except FileNotFoundError:
+            data = fsutil.read_file(self._vault, "the vault", foreign_ok=False)
+        except PypicredsError as e:
+            raise StoreError(e.message, e.hint) from None
+        if data is None:
+            self.generation = None
             return None
-        except OSError as e:
-            raise StoreError(f"cannot read the vault {self.vault_path}: {e.strerror or e}") from e
-        return parse_vault(data, self._vault)
+        vault = parse_vault(data, self._vault)
+        self.generation = vault.generation
+        return vault
 
     def _unlock(self, vault: Vault) -> object:
         """The AES-GCM cipher for `vault`, after checking the key against the header."""
         header = vault.header_bytes
-        key = self._keys.get(header)
+        key = self._keys.get(vault.key_id)
         if key is None:
             if vault.protection == PASSPHRASE:
                 key = derive_key(_passphrase(self._vault), vault.header["kdf"])
@@ -169,23 +187,23 @@ class FileStore:
             ) from e
         if plain != CHECK_PLAINTEXT:
             raise VaultError(f"the vault {self.vault_path} is damaged or was tampered with", DAMAGED_HINT)
-        self._keys[header] = key
+        self._keys[vault.key_id] = key
         return aead
 
     def _open_all(self, aead, vault: Vault) -> dict[TokenKey, str]:
         return {key: open_entry(aead, key, sealed, self.vault_path) for key, sealed in vault.entries.items()}
 
     def _read_keyfile(self) -> bytes:
+        """The key file's 32 bytes: a regular file of the user's that no one else can read."""
         try:
-            with open(self._keyfile, "rb") as f:
-                key = f.read()
-        except FileNotFoundError:
+            key = fsutil.read_file(self._keyfile, "the key file", private=True, limit=4096)
+        except PypicredsError as e:
+            raise StoreError(e.message, e.hint) from None
+        if key is None:
             raise VaultError(
                 f"the key file {self.keyfile_path} of the vault {self.vault_path} is missing",
                 hint="restore vault.key from a backup; without it the vault cannot be decrypted",
-            ) from None
-        except OSError as e:
-            raise StoreError(f"cannot read the key file {self.keyfile_path}: {e.strerror or e}") from e
+            )
         if len(key) != KEY_BYTES:
             raise VaultError(
                 f"the key file {self.keyfile_path} is damaged (not {KEY_BYTES} bytes)",
@@ -205,21 +223,21 @@ class FileStore:
         else:
             header = new_header(KEYFILE, None)
             key = self._existing_or_new_keyfile()
-        self._keys[canonical(header)] = key
+        self._keys[key_id(header)] = key
         return header, aesgcm(key)
 
     def _existing_or_new_keyfile(self) -> bytes:
         # A key file without a vault may belong to a vault backup somewhere: reuse it, never replace it.
-        if self.keyfile_path.exists():
+        fsutil.ensure_private_dir(os.path.dirname(self._keyfile))
+        if os.path.lexists(self._keyfile):
             return self._read_keyfile()
         key = os.urandom(KEY_BYTES)
-        fsutil.ensure_private_dir(self.keyfile_path.parent)
-        fsutil.atomic_write(self.keyfile_path, key)
+        fsutil.atomic_write(self._keyfile, key, "the key file")
         return key
 
     def _write(self, header: dict, aead, tokens: dict[TokenKey, str]) -> None:
-        fsutil.ensure_private_dir(self.vault_path.parent)
-        fsutil.atomic_write(self.vault_path, seal_document(header, aead, tokens))
+        fsutil.ensure_private_dir(os.path.dirname(self._vault))
+        fsutil.atomic_write(self._vault, seal_document(header, aead, tokens), "the vault")
 
     def _store_errors(self, action: str) -> _StoreErrors:
         """Failures of the directory, lock or atomic write become StoreError (the store contract)."""
@@ -262,7 +280,7 @@ def _passphrase(vault_path: Path) -> str:
         hint=f"set {PASSPHRASE_ENV}",
     )
     try:
-        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+        os.close(system.open_terminal())
     except OSError:
         raise unavailable from None
     with warnings.catch_warnings():

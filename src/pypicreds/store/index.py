@@ -10,9 +10,11 @@ import os
 
 from .. import paths
 from ..errors import PypicredsError
+from . import schema
 from .base import TokenKey
 
 FORMAT_VERSION = 1
+VAULT_GENERATION = "vault_generation"
 
 
 def now_iso() -> str:
@@ -83,9 +85,16 @@ def _shown(text: str) -> str:
 
 
 class Index:
-    def __init__(self, path: str | os.PathLike, entries: list[Entry], extra: dict) -> None:
+    """The index file: its entries, read lazily (`env` builds only the entry it needs), and
+    keys other versions wrote (kept as they are). A damaged file or entry is reported as damaged
+    with the way to recover, never as a TypeError later."""
+
+    def __init__(self, path: str | os.PathLike, entries: list[Entry] | None, extra: dict,
+                 raw: list | None = None) -> None:
         self._path = os.fspath(path)  # a string: `env` and `list` never need pathlib
-        self.entries = entries
+        self._entries = entries
+        self._raw = raw if raw is not None else []
+        self._built: dict[int, Entry] = {}  # raw position -> the entry built from it (one object each)
         self.extra = extra  # keys written by other versions, or cached facts (keyring backend)
 
     @property
@@ -94,43 +103,81 @@ class Index:
 
         return Path(self._path)
 
+    @property
+    def entries(self) -> list[Entry]:
+        """Every entry (checking each one)."""
+        if self._entries is None:
+            self._entries = [self._entry_at(i) for i in range(len(self._raw))]
+        return self._entries
+
     @classmethod
     def load(cls) -> Index:
+        from .. import fsutil
+
         path = paths.home_file("index.json")
-        try:
-            with open(path, "rb") as f:
-                raw = f.read()
-        except FileNotFoundError:
+        raw = fsutil.read_file(path, "the index", foreign_ok=False)
+        if raw is None:
             return cls(path, [], {})
-        except OSError as e:
-            raise PypicredsError(f"cannot read the index {path}: {e.strerror}") from e
         try:
             data = json.loads(raw)
-            known = set(Entry.FIELDS)
-            entries = [Entry(**{k: v for k, v in item.items() if k in known}) for item in data["entries"]]
-        except (ValueError, KeyError, TypeError, AttributeError) as e:
+        except (ValueError, RecursionError):
+            raise _damaged(path, "not JSON") from None
+        if type(data) is not dict or type(data.get("entries")) is not list:
+            raise _damaged(path, "no list of entries")
+        if data.get("version") != FORMAT_VERSION:
             raise PypicredsError(
-                f"the index {path} is damaged",
-                hint="restore it from a backup, or move it away and add the tokens again",
-            ) from e
+                f"the index {path} has format version {data.get('version')!r}; "
+                f"this pypicreds reads version {FORMAT_VERSION}",
+                hint="upgrade pypicreds, or move the index away and add the tokens again",
+            )
         extra = {k: v for k, v in data.items() if k not in ("version", "entries")}
-        return cls(path, entries, extra)
+        generation = extra.get(VAULT_GENERATION)
+        if generation is not None and (type(generation) is not int or generation < 0):
+            raise _damaged(path, f"{VAULT_GENERATION!r} is not a count")
+        return cls(path, None, extra, data["entries"])
+
+    @property
+    def vault_generation(self) -> int | None:
+        """The generation of the vault when this index was last saved (see store/vault.py)."""
+        return self.extra.get(VAULT_GENERATION)
+
+    def _entry_at(self, position: int) -> Entry:
+        entry = self._built.get(position)
+        if entry is None:
+            item = self._raw[position]
+            problem = schema.entry_problem(item)
+            if problem:
+                raise _damaged(self._path, problem)
+            entry = self._built[position] = Entry(**{k: item[k] for k in Entry.FIELDS if k in item})
+        return entry
 
     def save(self) -> None:
         from .. import fsutil
+        from .file import FileStore
 
-        fsutil.ensure_private_dir(self.path.parent)
+        fsutil.ensure_private_dir(os.path.dirname(self._path))
+        if any(e.store == "file" for e in self.entries):  # the vault as it is now, with this index
+            self.extra[VAULT_GENERATION] = FileStore().current_generation()
+        else:
+            self.extra.pop(VAULT_GENERATION, None)
         data = {"version": FORMAT_VERSION, **self.extra, "entries": [e.to_dict() for e in self.entries]}
-        fsutil.atomic_write(self.path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode())
+        fsutil.atomic_write(self._path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode(), "the index")
 
     def find(self, name: str, project: str | None = None) -> Entry | None:
         if project is not None:
             from ..tokens import normalize_project
 
             project = normalize_project(project)  # `--project Foo_Bar` finds foo-bar
-        for entry in self.entries:
-            if entry.name == name and entry.project == project:
-                return entry
+        if self._entries is not None:
+            for entry in self._entries:
+                if entry.name == name and entry.project == project:
+                    return entry
+            return None
+        for position, item in enumerate(self._raw):  # only the entry asked for is built (and checked)
+            if type(item) is not dict or item.get("name") == name and item.get("project") == project:
+                entry = self._entry_at(position)
+                if entry.name == name and entry.project == project:
+                    return entry
         return None
 
     def get(self, name: str, project: str | None = None) -> Entry:
@@ -149,3 +196,11 @@ class Index:
 
     def remove(self, entry: Entry) -> None:
         self.entries.remove(entry)
+
+
+def _damaged(path: str, problem: str) -> PypicredsError:
+    return PypicredsError(
+        f"the index {path} is damaged ({problem})",
+        hint="restore it from a backup, or move it away and add the tokens again "
+        "(`pypicreds audit` shows what else needs a look)",
+    )

@@ -24,13 +24,8 @@ class StoreSnapshot:
         if store.name == "keyring" and key is not None:
             self.previous = store.get(key)
         if store.name == "file":
-            for path in (store.vault_path, store.keyfile_path):
-                try:
-                    self.files[path] = path.read_bytes()
-                except FileNotFoundError:
-                    self.files[path] = None
-                except OSError as e:
-                    raise PypicredsError(f"cannot read {path}: {e.strerror}") from e
+            for path, what, private in ((store.vault_path, "the vault", False), (store.keyfile_path, "the key file", True)):
+                self.files[path] = fsutil.read_file(path, what, private=private, foreign_ok=False)
 
     def restore(self) -> bool:
         """Put things back; False when there is nothing kept (undo by deleting the new token)."""
@@ -46,5 +41,5 @@ class StoreSnapshot:
                 except OSError as e:
                     raise PypicredsError(f"cannot delete {path}: {e.strerror}") from e
             else:
-                fsutil.atomic_write(path, data)
+                fsutil.atomic_write(path, data, "the vault" if path.name.endswith(".json") else "the key file")
         return bool(self.files)

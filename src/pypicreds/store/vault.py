@@ -2,7 +2,7 @@
 
 The vault is one small JSON file (`vault.json` in PYPICREDS_HOME, 0600):
 
-    {"format": "pypicreds-vault", "version": 1,
+    {"format": "pypicreds-vault", "version": 2, "generation": N,
      "protection": "passphrase" | "keyfile",
      "kdf": {"name": "argon2id", "iterations", "memory_cost", "lanes", "salt"} | null,
      "check": {"nonce", "ciphertext"},
@@ -11,8 +11,11 @@ The vault is one small JSON file (`vault.json` in PYPICREDS_HOME, 0600):
 
 - The key comes from a passphrase through Argon2id (parameters and salt in "kdf"), or, for a
   vault created without PYPICREDS_PASSPHRASE, from a random 32-byte key file beside the vault.
-- "check" is a constant encrypted with the header (format, version, protection, kdf) as
-  associated data: it authenticates the header and tells a wrong key apart from a damaged entry.
+- "check" is a constant encrypted with the header (format, version, protection, kdf and, from
+  version 2, generation) as associated data: it authenticates the header and tells a wrong key
+  apart from a damaged entry.
+- "generation" counts the writes; the index records the last one it saw, so a vault put back
+  from an older copy is noticed (a warning: its tokens may have been rotated since).
 - Each entry is encrypted with its identity as associated data, so a ciphertext moved to
   another entry does not decrypt. Every write re-encrypts everything with fresh nonces.
 - "sha256" only catches accidental damage (a flipped byte, a truncated copy) before any key is
@@ -39,7 +42,8 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 FORMAT = "pypicreds-vault"
-VERSION = 1
+VERSION = 2  # 2 added "generation"; version 1 vaults are read (as generation 0) and rewritten as 2
+READABLE_VERSIONS = (1, 2)
 PASSPHRASE_ENV = "PYPICREDS_PASSPHRASE"
 PASSPHRASE = "passphrase"
 KEYFILE = "keyfile"
@@ -53,10 +57,11 @@ CHECK_PLAINTEXT = b"pypicreds vault key check v1"
 # OWASP's Argon2id minimum: ~25 ms here. memory_cost is in KiB.
 DEFAULT_KDF = {"name": "argon2id", "iterations": 2, "memory_cost": 19456, "lanes": 1}
 # Checked before deriving, so an edited header cannot make us spend minutes or gigabytes.
-KDF_LIMITS = {"iterations": (1, 64), "memory_cost": (8, 1024 * 1024), "lanes": (1, 16)}
+KDF_LIMITS = {"iterations": (1, 8), "memory_cost": (8, 4 * DEFAULT_KDF["memory_cost"]), "lanes": (1, 4)}
 
 DAMAGED_HINT = "restore the vault from a backup, or move it away and add the tokens again"
-_TOP_KEYS = {"format", "version", "protection", "kdf", "check", "entries", "sha256"}
+_TOP_KEYS = {1: {"format", "version", "protection", "kdf", "check", "entries", "sha256"}}
+_TOP_KEYS[2] = _TOP_KEYS[1] | {"generation"}
 _ENTRY_KEYS = {"repository", "url", "username", "project", "nonce", "ciphertext"}
 
 
@@ -100,6 +105,20 @@ class Vault:
     def header_bytes(self) -> bytes:
         return canonical(self.header)
 
+    @property
+    def generation(self) -> int:
+        """How many times the vault was written (version 1 vaults: 0). The index records the
+        generation it last saw, so a vault put back from an older copy shows."""
+        return self.header.get("generation", 0)
+
+    def next_header(self) -> dict:
+        """The header for the vault's next write: the same protection, one generation on."""
+        return new_header(self.protection, self.header["kdf"], self.generation + 1)
+
+    @property
+    def key_id(self) -> bytes:
+        return key_id(self.header)
+
 
 
 # --- the file format ---
@@ -118,17 +137,18 @@ def parse_vault(data: bytes, path: Path) -> Vault:
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise VaultError(f"{path} is not a pypicreds vault", hint=DAMAGED_HINT)
     version = doc.get("version")
-    if version != VERSION or type(version) is not int:
+    if version not in READABLE_VERSIONS or type(version) is not int:
         raise VaultError(
-            f"the vault {path} has format version {version!r}; this pypicreds reads version {VERSION}",
+            f"the vault {path} has format version {version!r}; this pypicreds reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}",
             hint="upgrade pypicreds to read it",
         )
-    if set(doc) != _TOP_KEYS:
+    if set(doc) != _TOP_KEYS[version]:
         raise damaged("unexpected or missing fields")
     if doc["sha256"] != _digest({k: v for k, v in doc.items() if k != "sha256"}):
         raise damaged("checksum mismatch")
     try:
-        header = new_header(doc["protection"], doc["kdf"])
+        header = {k: doc[k] for k in ("format", "version", "protection", "kdf", "generation") if k in doc}
         _check_header(header)
         check = _sealed_from_json(doc["check"])
         entries: dict[TokenKey, Sealed] = {}
@@ -151,14 +171,22 @@ def derive_key(passphrase: str, kdf: dict) -> bytes:
         iterations=kdf["iterations"],
         lanes=kdf["lanes"],
         memory_cost=kdf["memory_cost"],
-    ).derive(passphrase.encode("utf-8"))
+    ).derive(passphrase.encode("utf-8", "surrogateescape"))  # bytes as the environment gave them
 
 
-def new_header(protection, kdf) -> dict:
-    return {"format": FORMAT, "version": VERSION, "protection": protection, "kdf": kdf}
+def new_header(protection, kdf, generation: int = 1) -> dict:
+    return {"format": FORMAT, "version": VERSION, "protection": protection, "kdf": kdf, "generation": generation}
+
+
+def key_id(header: dict) -> bytes:
+    """What the key depends on (protection and KDF), not the generation: a key derived once
+    serves every write of the same vault."""
+    return canonical([header["protection"], header["kdf"]])
 
 
 def _check_header(header: dict) -> None:
+    if "generation" in header and (type(header["generation"]) is not int or header["generation"] < 0):
+        raise ValueError("the generation is not a count")
     protection, kdf = header["protection"], header["kdf"]
     if protection == KEYFILE:
         if kdf is not None:

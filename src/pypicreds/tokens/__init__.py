@@ -29,20 +29,22 @@ if TYPE_CHECKING:
 # Re-exported: callers use them as tokens.<name>.
 from .caveats import (  # noqa: F401,E402  (re-exported)
     EXPIRY,
-    PERMISSIONS,
     PROJECT_IDS,
     PROJECT_NAMES,
     SCOPE_PROJECT,
     SCOPE_TRUSTED_PUBLISHER,
+    SCOPE_UNKNOWN,
     SCOPE_UNRESTRICTED,
     TRUSTED_PUBLISHER,
+    UNKNOWN,
     USER,
     CaveatInfo,
     TokenInfo,
     covers,
     iso,
+    not_yet_valid,
 )
-from .macaroon import MAX_TOKEN_CHARS, PREFIX, Macaroon  # noqa: F401,E402
+from .macaroon import MAX_TOKEN_CHARS, PREFIX, Macaroon, token_length  # noqa: F401,E402
 
 PYPI_TOKEN_RE = re.compile(r"pypi-[A-Za-z0-9_-]+")
 _BAD_CHAR_RE = re.compile(r"[\s\x00-\x1f\x7f]")

@@ -28,13 +28,12 @@ PROJECT_NAMES = "project-names"  # [1, [normalized names]]; legacy {"version": 1
 PROJECT_IDS = "project-ids"  # [2, [project uuids]]; legacy {"project_ids"}
 USER = "user"  # [3, user uuid]; legacy {"version": 1, "permissions": "user"}
 TRUSTED_PUBLISHER = "trusted-publisher"  # [4, publisher uuid, claims or null]
-PERMISSIONS = "permissions"  # [5, bit flags or ["upload", ...]]
+UNKNOWN = "unknown"  # [N, ...] with a tag warehouse's current set (0-4) does not have
 
 SCOPE_TRUSTED_PUBLISHER = "trusted-publisher"
 SCOPE_PROJECT = "project"
 SCOPE_UNRESTRICTED = "unrestricted"
-
-_UPLOAD_PERMISSION = 1  # warehouse PublicPermissions.Upload
+SCOPE_UNKNOWN = "unknown"  # no restriction pypicreds can read, but caveats it cannot
 
 
 # Named tuples, not dataclasses: `upload` reads tokens before it starts twine, and importing
@@ -52,13 +51,17 @@ class CaveatInfo(namedtuple("CaveatInfo", "raw kind meaning legacy")):
 
 
 class TokenInfo(namedtuple(
-    "TokenInfo", "host token_id scope projects project_ids expires not_before caveats", defaults=((),)
+    "TokenInfo", "host token_id scope projects project_ids expires not_before caveats unknown",
+    defaults=((), 0),
 )):
     """What a token allows, read without any key. Times are UTC.
 
-    scope: SCOPE_TRUSTED_PUBLISHER, SCOPE_PROJECT or SCOPE_UNRESTRICTED; projects: the names every
-    project caveat allows (sorted), None with no name caveat; project_ids: the same for ids;
-    expires: the earliest expiry of all expiry caveats; not_before: the latest start."""
+    scope: SCOPE_TRUSTED_PUBLISHER, SCOPE_PROJECT, SCOPE_UNRESTRICTED, or SCOPE_UNKNOWN when the
+    only restrictions are caveats pypicreds cannot read; projects: the names every project
+    caveat allows (sorted), None with no name caveat; project_ids: the same for ids; expires:
+    the earliest expiry of all expiry caveats; not_before: the latest start; unknown: how many
+    caveats have a tag pypicreds does not know (a newer restriction PyPI may enforce: a token
+    is never reported as less restricted than it may be)."""
 
     __slots__ = ()
 
@@ -71,6 +74,7 @@ class TokenInfo(namedtuple(
             "project_ids": self.project_ids,
             "expires": _iso(self.expires),
             "not_before": _iso(self.not_before),
+            "unknown_caveats": self.unknown,
             "caveats": [c.to_json() for c in self.caveats],
         }
 
@@ -110,11 +114,14 @@ def _read_caveat(raw: bytes) -> CaveatInfo:
         raise _Unreadable("it is an empty array")
     tag, *fields = data
     # warehouse looks the tag up in a dict, so true and 1.0 count as 1; strings never match.
-    if not isinstance(tag, (int, float)) or tag not in _CURRENT_READERS:
-        raise _Unreadable("it has an unknown tag")
-    # warehouse ignores extra trailing fields, and so do we.
-    kind, meaning = _CURRENT_READERS[tag](fields)
-    return CaveatInfo(raw=text, kind=kind, meaning=meaning, legacy=False)
+    if isinstance(tag, (int, float)) and tag in _CURRENT_READERS:
+        kind, meaning = _CURRENT_READERS[tag](fields)  # warehouse ignores extra trailing fields, as do we
+        return CaveatInfo(raw=text, kind=kind, meaning=meaning, legacy=False)
+    if type(tag) is int and tag >= 0:
+        # a kind of restriction newer than this pypicreds: PyPI may enforce it, so the token
+        # is reported as restricted in a way pypicreds cannot read, never as unrestricted
+        return CaveatInfo(raw=text, kind=UNKNOWN, meaning={"tag": tag}, legacy=False)
+    raise _Unreadable("it has a tag that is not a caveat kind")
 
 
 def _need(fields: list, count: int) -> None:
@@ -157,25 +164,12 @@ def _read_publisher(fields: list) -> tuple[str, dict]:
     return TRUSTED_PUBLISHER, {"oidc_publisher_id": fields[0]}
 
 
-def _read_permissions(fields: list) -> tuple[str, dict]:
-    _need(fields, 1)
-    value = fields[0]
-    if isinstance(value, list):
-        flags = _UPLOAD_PERMISSION if "upload" in _str_list(value, "permissions") else 0
-    elif _is_int(value) and value in (0, _UPLOAD_PERMISSION):
-        flags = value
-    else:
-        raise _Unreadable("its permissions are not ones PyPI knows")
-    return PERMISSIONS, {"permissions": ["upload"] if flags & _UPLOAD_PERMISSION else []}
-
-
 _CURRENT_READERS = {
     0: _read_expiry,
     1: _read_project_names,
     2: _read_project_ids,
     3: _read_user,
     4: _read_publisher,
-    5: _read_permissions,
 }
 
 
@@ -230,12 +224,13 @@ def _summarise(host: str, token_id: str, caveats: list[CaveatInfo]) -> TokenInfo
 
     projects = _intersection([m["normalized_names"] for m in meanings(PROJECT_NAMES)])
     project_ids = _intersection([m["project_ids"] for m in meanings(PROJECT_IDS)])
+    unknown = len(meanings(UNKNOWN))
     if meanings(TRUSTED_PUBLISHER):
         scope = SCOPE_TRUSTED_PUBLISHER
     elif projects is not None or project_ids is not None:
         scope = SCOPE_PROJECT
     else:
-        scope = SCOPE_UNRESTRICTED
+        scope = SCOPE_UNKNOWN if unknown else SCOPE_UNRESTRICTED
     expiries = meanings(EXPIRY)
     return TokenInfo(
         host=host,
@@ -246,6 +241,7 @@ def _summarise(host: str, token_id: str, caveats: list[CaveatInfo]) -> TokenInfo
         expires=_utc(min(m["expires_at"] for m in expiries)) if expiries else None,
         not_before=_utc(max(m["not_before"] for m in expiries)) if expiries else None,
         caveats=caveats,
+        unknown=unknown,
     )
 
 
@@ -282,8 +278,13 @@ def _now(now: datetime | float | None) -> datetime:
 
 def is_expired(info: TokenInfo, now: datetime | float | None = None) -> bool:
     """True once PyPI refuses the token for age (warehouse: `now >= expires_at`).
-    A not-before in the future is not expiry; see `info.not_before`."""
+    A not-before in the future is not expiry; see `not_yet_valid`."""
     return info.expires is not None and _now(now) >= info.expires
+
+
+def not_yet_valid(info: TokenInfo, now: datetime | float | None = None) -> bool:
+    """True while PyPI refuses the token as too early (warehouse: `now < not_before`)."""
+    return info.not_before is not None and _now(now) < info.not_before
 
 
 def normalize_project(name: str) -> str:
@@ -310,13 +311,11 @@ def covers(info: TokenInfo, projects: set[str]) -> list[str]:
     Unrestricted tokens cover every project (PyPI still checks the owner's role).
     Tokens restricted only by project id, and Trusted Publisher tokens (valid for the
     publisher's projects, a list that lives on PyPI), cannot be checked offline: every
-    project is reported as not covered. A permissions caveat without upload covers nothing.
-    Expiry is not considered here; see `is_expired`.
+    project is reported as not covered. Caveats pypicreds cannot read are left out (see
+    `info.unknown`: callers warn about them); expiry too (see `is_expired`).
     """
     wanted = sorted({normalize_project(p) for p in projects})
-    if any(c.kind == PERMISSIONS and "upload" not in c.meaning["permissions"] for c in info.caveats):
-        return wanted
-    if info.scope == SCOPE_UNRESTRICTED:
+    if info.scope in (SCOPE_UNRESTRICTED, SCOPE_UNKNOWN):
         return []
     if info.scope == SCOPE_TRUSTED_PUBLISHER or info.projects is None:
         return wanted

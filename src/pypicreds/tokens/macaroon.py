@@ -125,10 +125,28 @@ def decode(token: str) -> Macaroon:
         raise _bad("it is not valid base64") from e
     if _b64_body(raw) != body:
         raise _bad("its base64 is not canonical (unused bits are set)")
-    return _parse_v2(raw)
+    macaroon, end = _parse_v2(raw)
+    if end != len(raw):
+        raise _bad("it has extra data after the signature")
+    return macaroon
 
 
-def _parse_v2(raw: bytes) -> Macaroon:
+def token_length(text: str) -> int | None:
+    """How many characters of `text` (which starts with 'pypi-' and goes on in URL-safe base64,
+    maybe past the token, as in `pypi-…_old`) the one macaroon at its start takes; None when no
+    macaroon can be read there. For scan: the caller still checks the token with `decode`."""
+    body = text[len(PREFIX) : len(PREFIX) + MAX_TOKEN_CHARS]
+    body = body[: len(body) - len(body) % 4]
+    try:
+        raw = binascii.a2b_base64(body.translate(_FROM_URLSAFE))
+        _, end = _parse_v2(raw)
+    except (binascii.Error, ValueError, TokenFormatError, IndexError):
+        return None
+    return len(PREFIX) + (end * 4 + 2) // 3  # base64 characters that carry `end` bytes
+
+
+def _parse_v2(raw: bytes) -> tuple[Macaroon, int]:
+    """The macaroon at the start of `raw`, and where it ends."""
     if raw[0] != _V2:
         if raw[0] in _HEX_DIGITS:
             raise _bad("it is a version 1 macaroon; PyPI tokens are version 2")
@@ -166,9 +184,8 @@ def _parse_v2(raw: bytes) -> Macaroon:
         raise _bad("the signature is missing after the caveats")
     if len(signature) != _SIGNATURE_BYTES:
         raise _bad(f"its signature is {len(signature)} bytes, not {_SIGNATURE_BYTES}")
-    if reader.pos != len(raw):
-        raise _bad("it has extra data after the signature")
-    return Macaroon(location=location, identifier=identifier, caveats=caveats, signature=signature)
+    macaroon = Macaroon(location=location, identifier=identifier, caveats=caveats, signature=signature)
+    return macaroon, reader.pos
 
 
 def _utf8(data: bytes, what: str) -> str:

@@ -100,9 +100,7 @@ def scan(
         output.as_json([hit.to_json() for hit in result.hits])
     else:
         for hit in result.hits:
-            scope = render.scope_text({"scope": hit.scope, "projects": hit.projects})
-            output.data(f"{hit.path}:{hit.line}: PyPI token for {hit.host}, id {hit.token_id}, {scope}"
-                        + (f", expires {hit.expires}" if hit.expires else ""))
+            output.data(render.scan_hit(hit))
     output.note(f"{len(result.hits)} token(s) in {result.files} file(s) read"
                 + (f" ({result.skipped_binary} binary skipped)" if result.skipped_binary else ""))
     if result.hits:

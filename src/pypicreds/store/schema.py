@@ -1,0 +1,117 @@
+"""What an index entry (and a journal, which carries entries) must look like when read back.
+
+index.json and journal.json are pypicreds' own files, but anything read may be damaged or
+hostile: a value of the wrong type would otherwise surface later as a TypeError deep inside a
+command. `entry_problem` and `journal_problem` return what is wrong (never a value: a damaged
+field might hold a token), or None. Standard library only, and cheap: on `env`'s path.
+"""
+
+from __future__ import annotations
+
+import re
+
+_TEXT, _OPTIONAL_TEXT, _FLAG = "text", "text or null", "true or false"
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # repositories.NAME_RE (not imported: env's path)
+_TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+_URL_RE = re.compile(r"https?://[^/?#@\s]+(?:[/?#]\S*)?", re.IGNORECASE)  # no user:password@
+
+ENTRY_FIELDS = {  # field -> (kind, required)
+    "name": (_TEXT, True), "url": (_TEXT, True), "username": (_TEXT, True), "store": (_TEXT, True),
+    "fingerprint": (_TEXT, True), "masked": (_TEXT, True), "added": (_TEXT, True),
+    "rotated": (_OPTIONAL_TEXT, False), "project": (_OPTIONAL_TEXT, False), "plaintext": (_FLAG, False),
+    "pypirc": (_OPTIONAL_TEXT, False), "pypirc_record": ("object or null", False), "token_info": ("object", False),
+}
+_TOKEN_INFO = {"scope": _OPTIONAL_TEXT, "host": _OPTIONAL_TEXT, "token_id": _OPTIONAL_TEXT,
+               "expires": "time", "not_before": "time", "projects": "list", "project_ids": "list",
+               "unknown_caveats": "count"}
+_RECORD = {"version": "count", "name": _TEXT, "created_file": _FLAG, "created_distutils": _FLAG,
+           "blank_after_distutils": _FLAG, "created_index_servers": _FLAG, "added_servers": "list",
+           "created_section": _FLAG, "blank_before_section": _FLAG, "added_keys": "list",
+           "written": "strings", "replaced": "replaced"}
+STORES = ("keyring", "file")
+
+
+def url_has_credentials(url: str) -> bool:
+    """Whether an http(s) URL carries a user or password before its host (`https://u:p@host/`)."""
+    rest = url.split("://", 1)[-1]
+    return "@" in re.split(r"[/?#]", rest, maxsplit=1)[0]
+
+
+def _fits(kind: str, value: object) -> bool:
+    if kind == _TEXT:
+        return type(value) is str
+    if kind == _OPTIONAL_TEXT:
+        return value is None or type(value) is str
+    if kind == _FLAG:
+        return type(value) is bool
+    if kind == "count":
+        return type(value) is int and value >= 0
+    if kind == "time":
+        return value is None or (type(value) is str and _TIME_RE.fullmatch(value) is not None)
+    if kind == "list":
+        return value is None or (type(value) is list and all(type(v) is str for v in value))
+    if kind == "strings":
+        return type(value) is dict and all(type(v) is str for v in value.values())
+    if kind == "replaced":
+        return type(value) is dict and all(
+            type(v) is dict and _fits("list", v.get("old_lines")) and type(v.get("new_value")) is str
+            for v in value.values())
+    if kind == "object":
+        return type(value) is dict
+    return value is None or type(value) is dict  # "object or null"
+
+
+def entry_problem(item: object) -> str | None:
+    """What is wrong with one entry as read from JSON, or None."""
+    if type(item) is not dict:
+        return "an entry is not an object"
+    for field, (kind, required) in ENTRY_FIELDS.items():
+        if field not in item:
+            if required:
+                return f"an entry has no {field!r}"
+            continue
+        if not _fits(kind, item[field]):
+            return f"an entry's {field!r} is not {kind}"
+    if not _NAME_RE.fullmatch(item["name"]):
+        return "an entry's name is not a repository name"
+    if item["store"] not in STORES:
+        return "an entry names an unknown store"
+    if not _URL_RE.fullmatch(item["url"]) or url_has_credentials(item["url"]):
+        return "an entry's URL is not an http(s) URL without credentials"
+    for field in ("added", "rotated"):
+        if item.get(field) is not None and not _TIME_RE.fullmatch(item[field]):
+            return f"an entry's {field!r} is not a time"
+    return (_fields_problem(item.get("token_info"), _TOKEN_INFO, "an entry's token_info")
+            or _fields_problem(item.get("pypirc_record"), _RECORD, "an entry's pypirc_record"))
+
+
+def _fields_problem(obj: dict | None, fields: dict[str, str], what: str) -> str | None:
+    """The first of `fields` (name -> kind) that `obj` has with a value of another kind."""
+    for key, kind in fields.items():
+        if obj is not None and key in obj and not _fits(kind, obj[key]):
+            return f"{what} {key!r} is not {kind}"
+    return None
+
+
+JOURNAL_FIELDS = {"op": _TEXT, "phase": _TEXT, "pid": "count", "pypirc": _OPTIONAL_TEXT,
+                  "pypirc_before": _OPTIONAL_TEXT, "pypirc_after": _OPTIONAL_TEXT, "pypirc_url": _OPTIONAL_TEXT,
+                  "already_stored": _FLAG, "record": "object or null", "password_line": "object or null"}
+_PASSWORD_LINE = {"line": "count", "parts": "list", "joined": _TEXT}
+
+
+def journal_problem(data: object, ops) -> str | None:
+    """What is wrong with a journal as read from JSON (`ops`: the changes it may record), or None."""
+    if type(data) is not dict:
+        return "not an object"
+    if type(data.get("op")) is not str or data["op"] not in ops:
+        return "an unknown change"
+    problem = _fields_problem(data, JOURNAL_FIELDS, "the journal's")
+    if problem:
+        return problem
+    for field in ("entry", "old"):
+        if field == "entry" or data.get(field) is not None:
+            problem = entry_problem(data.get(field))
+            if problem:
+                return f"{field}: {problem}"
+    return (_fields_problem(data.get("password_line"), _PASSWORD_LINE, "the journal's password_line")
+            or _fields_problem(data.get("record"), _RECORD, "the journal's record"))

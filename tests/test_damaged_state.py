@@ -1,0 +1,142 @@
+"""Damaged state: index.json and journal.json with values of the wrong type, mutated many ways.
+
+Every command run on a mutated file either works or fails with one `pypicreds: error:` line
+(a damaged index is named as damaged, with the way to recover); none may end in the generic
+"unexpected" error. A damaged journal is set aside (kept for a look) and reported once, and
+the commands go on.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+from macaroon_mint import current, mint
+from test_hostile import cli
+
+TOKEN = mint([current([1, ["demo"]])], location="127.0.0.1", identifier="damaged-0001")
+NEW_TOKEN = mint([], location="127.0.0.1", identifier="damaged-0002")
+URL = "http://127.0.0.1:9/legacy/"
+VALUES = [None, 0, -1, 1.5, True, "", "x", "http://u:p@h/", [], [1], ["a"], {}, {"a": 1}, "pypi", "9999-99-99"]
+COMMANDS = [
+    ["list"], ["list", "--json"], ["env", "kept"], ["show", "kept"], ["show", "kept", "--json"], ["audit"],
+    ["doctor"], ["remove", "kept"], ["rotate", "kept", "--token-stdin"], ["inspect", "kept"],
+    ["add", "other", "--url", URL, "--token-stdin"], ["upload", "kept", "missing.whl"],
+]
+
+
+@pytest.fixture
+def world(tmp_home, monkeypatch):
+    monkeypatch.setenv("PYPICREDS_STORE", "file")
+    for name, project in (("kept", None), ("kept", "demo"), ("second", None)):
+        args = ["add", name, "--url", URL, "--token-stdin"] + (["--project", project] if project else [])
+        code, _, err = cli(args, TOKEN)
+        assert code == 0, err
+    return tmp_home
+
+
+def paths_in(value, prefix=()):
+    """Every path (tuple of keys and indexes) into a JSON value."""
+    yield prefix
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from paths_in(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from paths_in(item, (*prefix, index))
+
+
+def mutate(document, rng: random.Random):
+    """A copy with one value replaced by one of another type, or one key deleted."""
+    doc = json.loads(json.dumps(document))
+    where = rng.choice([p for p in paths_in(doc) if p])
+    parent = doc
+    for step in where[:-1]:
+        parent = parent[step]
+    if isinstance(parent, dict) and rng.random() < 0.25:
+        del parent[where[-1]]
+    else:
+        parent[where[-1]] = rng.choice([v for v in VALUES if type(v) is not type(parent[where[-1]])])
+    return doc
+
+
+def assert_no_unexpected(args, code, out, err):
+    assert "unexpected" not in err and "Traceback" not in err, (args, err)
+    assert code in (0, 1, 2, 127), (args, code, err)
+    if code and args[0] not in ("audit", "doctor"):  # (those two exit 1 for what they found)
+        assert err.strip().splitlines()[-1].startswith("pypicreds: error: "), (args, err)
+
+
+def test_a_mutated_index_never_gives_an_unexpected_error(world):
+    index = Path(world) / ".config/pypicreds/index.json"
+    original = json.loads(index.read_bytes())
+    rng = random.Random(20261207)
+    damaged_seen = 0
+    for round_ in range(120):
+        index.write_text(json.dumps(mutate(original, rng)))
+        args = COMMANDS[round_ % len(COMMANDS)]
+        code, out, err = cli(args, NEW_TOKEN)
+        assert_no_unexpected(args, code, out, err)
+        damaged_seen += "is damaged" in err
+        assert NEW_TOKEN not in err and TOKEN not in err  # (env prints one on stdout: it was asked to)
+    assert damaged_seen > 10  # the mutations did reach the checks
+
+
+def test_a_damaged_index_says_where_and_how_to_recover(world):
+    index = Path(world) / ".config/pypicreds/index.json"
+    doc = json.loads(index.read_bytes())
+    doc["entries"][0]["url"] = 1
+    index.write_text(json.dumps(doc))
+    code, out, err = cli(["list"])
+    assert code == 1 and str(index) in err and "damaged" in err and "backup" in err
+    code, out, err = cli(["audit", "--json"])
+    assert any(f["id"] == "index-damaged" for f in json.loads(out))
+
+
+def test_an_index_holding_a_url_with_credentials_is_damaged(world):
+    index = Path(world) / ".config/pypicreds/index.json"
+    doc = json.loads(index.read_bytes())
+    doc["entries"][0]["url"] = "http://alice:SECRET-PASSWORD@127.0.0.1:9/legacy/"
+    index.write_text(json.dumps(doc))
+    for args in (["list"], ["env", doc["entries"][0]["name"]], ["upload", doc["entries"][0]["name"], "x.whl"]):
+        code, out, err = cli(args)
+        assert code == 1 and "damaged" in err and "SECRET-PASSWORD" not in out + err, (args, err)
+
+
+def start_journal(world) -> Path:
+    """A real journal: the one `add` writes before its first change."""
+    from pypicreds.recovery.journal import begin
+    from pypicreds.store.index import Entry
+
+    entry = Entry("journaled", URL, "__token__", "file", "0123abcd", "pypi-AgE…xyz", "2026-01-01T00:00:00Z")
+    begin("add", entry, pypirc=None)
+    return Path(world) / ".config/pypicreds/journal.json"
+
+
+def test_a_mutated_journal_is_set_aside_and_commands_go_on(world):
+    journal = start_journal(world)
+    original = json.loads(journal.read_bytes())
+    rng = random.Random(7)
+    set_aside = 0
+    for round_ in range(60):
+        journal.write_text(json.dumps(mutate(original, rng)))
+        args = [["list"], ["env", "kept"], ["add", f"n{round_}", "--url", URL, "--no-pypirc", "--token-stdin"],
+                ["audit"]][round_ % 4]
+        code, out, err = cli(args, NEW_TOKEN)
+        assert_no_unexpected(args, code, out, err)
+        if "damaged" in err:
+            set_aside += 1
+            assert "journal.json.damaged-" in err and err.count("damaged (") == 1, err
+            assert args[0] not in ("list", "env") or code == 0, err
+        assert not journal.exists() or code == 1
+        journal.unlink(missing_ok=True)
+    home = Path(world) / ".config/pypicreds"
+    assert set_aside > 10 and len(list(home.glob("journal.json.damaged-*"))) == set_aside
+
+
+def test_the_journal_protocol_still_repairs_a_sound_journal(world):
+    journal = start_journal(world)
+    code, out, err = cli(["list"])
+    assert code == 0 and not journal.exists() and "damaged" not in err
