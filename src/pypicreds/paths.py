@@ -15,14 +15,45 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
+APP = "pypicreds"
+
+
 def home_str() -> str:
     """pypicreds' own directory (index, vault, key file): PYPICREDS_HOME, else the user config dir."""
     override = os.environ.get("PYPICREDS_HOME")
     if override:
         return os.path.normpath(os.path.expanduser(override))
-    import platformdirs  # deferred: ~18 ms, not needed when PYPICREDS_HOME is set
+    return config_dir()
 
-    return platformdirs.user_config_dir("pypicreds")
+
+def config_dir(platform: str | None = None, environ=None) -> str:
+    """`platformdirs.user_config_dir("pypicreds")`, the source of truth, computed without
+    importing platformdirs (about 18 ms of every command's start) in the cases where every
+    platformdirs release agrees: Linux with an absolute HOME and XDG_CONFIG_HOME unset or
+    absolute, macOS with an absolute HOME and no XDG_CONFIG_HOME. Anything else asks platformdirs
+    itself. `platform` and `environ` default to this process's (tests pass others)."""
+    import sys
+
+    platform = sys.platform if platform is None else platform
+    environ = os.environ if environ is None else environ
+    home, xdg = environ.get("HOME", ""), environ.get("XDG_CONFIG_HOME", "")
+    if home.startswith("/"):
+        if platform == "linux" and (not xdg or xdg.startswith("/")):
+            return os.path.join(xdg or (home.rstrip("/") + "/.config"), APP)
+        if platform == "darwin" and not xdg:
+            return os.path.join(home.rstrip("/") + "/Library/Application Support", APP)
+    return _platformdirs_config_dir(platform)
+
+
+def _platformdirs_config_dir(platform: str) -> str:
+    """platformdirs' answer for `platform` (its own class for that platform, as it picks one)."""
+    if platform == "win32":
+        from platformdirs.windows import Windows as Dirs
+    elif platform == "darwin":
+        from platformdirs.macos import MacOS as Dirs
+    else:
+        from platformdirs.unix import Unix as Dirs
+    return Dirs(APP).user_config_dir
 
 
 def home_file(name: str) -> str:
