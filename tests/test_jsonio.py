@@ -51,3 +51,14 @@ def test_importing_and_using_it_imports_no_json_re_or_enum():
             "print(sorted({'json', 're', 'enum'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_broken_documents_are_refused_in_a_process_that_never_imported_json():
+    """_json reports errors through json.decoder, found only when imported: the error path
+    must still give a ValueError (a truncated vault or index is damage, not a crash)."""
+    code = ("from pypicreds import jsonio\n"
+            "for text in ['{\"a\": [1, 2', '{\"a\"', '[', '{\"a\": \"x', '{\"a\": tru']:\n"
+            "    try:\n        jsonio.loads(text)\n    except ValueError:\n        pass\n"
+            "    else:\n        raise SystemExit('accepted: ' + text)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr

@@ -18,6 +18,7 @@ import pytest
 import pypicreds
 from pypicreds import fsutil
 from pypicreds.errors import StoreError, VaultError
+from pypicreds.store import TokenKey
 from pypicreds.store.file import CHECK_PLAINTEXT, FileStore, derive_key
 from realparts import read_terminal
 from store_contract import KEY, OTHER, PROJECT, TOKEN_A, TOKEN_B, StoreContract
@@ -365,7 +366,8 @@ def test_entry_moved_to_another_identity_does_not_decrypt(home, protection, move
         first[move] = {"repository": "evil", "url": "https://evil.example/", "username": "someone"}[move]
     reseal(vault, doc)
     before = snapshot(home)
-    moved = KEY if move == "swap-ciphertexts" else KEY._replace(**{move: first[move]})
+    fields = {"repository": KEY.repository, "url": KEY.url, "username": KEY.username, "project": KEY.project}
+    moved = KEY if move == "swap-ciphertexts" else TokenKey(**{**fields, move: first[move]})
     expect_vault_error(lambda: FileStore().get(moved), containing="does not decrypt")
     expect_vault_error(lambda: FileStore().set(PROJECT, TOKEN_A), containing="damaged")
     assert snapshot(home) == before

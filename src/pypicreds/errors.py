@@ -7,10 +7,11 @@ must never contain a token.
 
 from __future__ import annotations
 
-import enum
 
+class ExitCode:
+    """The exit codes (docs/exit-codes.md). Plain ints, not an IntEnum: `enum` is a tenth of
+    `pypicreds env`'s own start-up."""
 
-class ExitCode(enum.IntEnum):
     OK = 0
     ERROR = 1  # an expected failure: bad input, a store that cannot be used, ...
     USAGE = 2  # the command line itself is wrong

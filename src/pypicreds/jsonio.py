@@ -48,6 +48,13 @@ def loads(text: str | bytes, pairs_hook=None):
         value, end = make_scanner(_Context(pairs_hook))(text, start)
     except StopIteration as e:
         raise ValueError(f"not JSON at character {e.value}") from None
+    except SystemError:
+        # _json raises its errors through json.decoder, and only finds that module when it is
+        # imported already: on this (error) path, json itself says what is wrong
+        import json
+
+        json.loads(text, object_pairs_hook=pairs_hook, parse_constant=_refuse_constant)
+        raise ValueError("not JSON") from None
     if text[end:].strip(_WHITESPACE):
         raise ValueError(f"extra data after the JSON document at character {end}")
     return value

@@ -6,11 +6,7 @@ unexpected tracebacks can scrub them, along with anything shaped like a PyPI tok
 
 from __future__ import annotations
 
-import re
-
 _seen: set[str] = set()
-_PYPI_TOKEN = re.compile(r"pypi-[A-Za-z0-9_-]{8,}")
-_URL_CREDENTIALS = re.compile(r"(://)[^/?#\s@]*@")
 
 
 def remember(secret: str) -> str:
@@ -20,6 +16,11 @@ def remember(secret: str) -> str:
 
 
 def scrub(text: str) -> str:
+    """`text` without any remembered token, token-shaped text, or URL credentials. (`re` is
+    imported here, on the way to an error message: `remember` is on `env`'s path.)"""
+    import re
+
     for secret in sorted(_seen, key=len, reverse=True):
         text = text.replace(secret, "<token>")
-    return _URL_CREDENTIALS.sub(r"\1***@", _PYPI_TOKEN.sub("<token>", text))
+    text = re.sub(r"pypi-[A-Za-z0-9_-]{8,}", "<token>", text)
+    return re.sub(r"(://)[^/?#\s@]*@", r"\1***@", text)

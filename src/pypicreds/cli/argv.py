@@ -13,16 +13,21 @@ arguments, from the same table.
 
 from __future__ import annotations
 
-from collections import namedtuple
 
-# positional: parameter names in order; required: how many must be given;
-# values: --option VALUE -> parameter; flags: --flag -> parameter;
-# more: the parameter that takes further positional words (upload's FILES);
-# rest: the parameter that takes everything after `--` (None: a `--` goes to Typer);
-# rest_required: without `--`, Typer decides (exec's command may follow NAME directly)
-Grammar = namedtuple(
-    "Grammar", "positional required values flags more rest rest_required", defaults=(None, None, False)
-)
+class Grammar:
+    """One command's argv. positional: parameter names in order; required: how many must be
+    given; values: --option VALUE -> parameter; flags: --flag -> parameter; more: the parameter
+    that takes further positional words (upload's FILES); rest: the parameter that takes
+    everything after `--` (None: a `--` goes to Typer); rest_required: without `--`, Typer
+    decides (exec's command may follow NAME directly). (A plain class: `collections` costs more
+    to import than this module's work.)"""
+
+    __slots__ = ("positional", "required", "values", "flags", "more", "rest", "rest_required")
+
+    def __init__(self, positional: tuple, required: int, values: dict, flags: dict, more: str | None = None,
+                 rest: str | None = None, rest_required: bool = False) -> None:
+        self.positional, self.required, self.values, self.flags = positional, required, values, flags
+        self.more, self.rest, self.rest_required = more, rest, rest_required
 
 GRAMMARS = {
     "env": Grammar(

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
 
 from ..errors import ExitCode, PypicredsError
 from . import output
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def main(argv: list[str] | None = None) -> int:

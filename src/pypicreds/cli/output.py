@@ -7,7 +7,6 @@ stay."""
 
 from __future__ import annotations
 
-import json
 import sys
 
 from ..errors import PypicredsError
@@ -22,6 +21,8 @@ def data(text: str) -> None:
 
 
 def as_json(value: object) -> None:
+    import json  # only for --json: `env` and `list` do without it
+
     text = json.dumps(value, indent=2, ensure_ascii=False)
     if not all(line.isprintable() for line in text.split("\n")):
         # json escapes control characters; these are the rest (C1 controls, bidi overrides,

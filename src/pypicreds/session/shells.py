@@ -33,9 +33,12 @@ twine takes an empty TWINE_PASSWORD as the password and stops looking.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping
 
 from ..errors import UsageError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
 
 SHELLS = ("sh", "bash", "zsh", "fish", "powershell", "dotenv", "json")
 

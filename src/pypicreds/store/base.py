@@ -10,16 +10,30 @@ Error contract (every method):
 
 from __future__ import annotations
 
-from collections import namedtuple
-
-# (No dataclasses or typing here: this module is on the path of `pypicreds env`, and those two
-# imports alone would cost more than the rest of its start-up.)
+# (No dataclasses, typing or namedtuple here: this module is on the path of `pypicreds env`,
+# and importing `collections` alone would cost more than the rest of its work.)
 
 
-class TokenKey(namedtuple("TokenKey", "repository url username project", defaults=(None,))):
-    """Which token: a repository (name, URL, username) and, optionally, one project under it."""
+class TokenKey:
+    """Which token: a repository (name, URL, username) and, optionally, one project under it.
+    A value: equal and hashable by its four fields."""
 
-    __slots__ = ()
+    __slots__ = ("repository", "url", "username", "project")
+
+    def __init__(self, repository: str, url: str, username: str, project: str | None = None) -> None:
+        self.repository, self.url, self.username, self.project = repository, url, username, project
+
+    def _fields(self) -> tuple:
+        return self.repository, self.url, self.username, self.project
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TokenKey) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        return "TokenKey(repository={!r}, url={!r}, username={!r}, project={!r})".format(*self._fields())
 
     @property
     def label(self) -> str:

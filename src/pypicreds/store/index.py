@@ -5,10 +5,9 @@ It holds names, URLs, usernames, stores, dates, a fingerprint and a masked form:
 
 from __future__ import annotations
 
-import json
 import os
 
-from .. import paths
+from .. import jsonio, paths
 from ..errors import PypicredsError
 from . import schema
 from .base import TokenKey
@@ -119,7 +118,7 @@ class Index:
         if raw is None:
             return cls(path, [], {})
         try:
-            data = json.loads(raw)
+            data = jsonio.loads(raw)
         except (ValueError, RecursionError):
             raise _damaged(path, "not JSON") from None
         if type(data) is not dict or type(data.get("entries")) is not list:
@@ -161,6 +160,8 @@ class Index:
         else:
             self.extra.pop(VAULT_GENERATION, None)
         data = {"version": FORMAT_VERSION, **self.extra, "entries": [e.to_dict() for e in self.entries]}
+        import json  # writing only: reads go through jsonio
+
         fsutil.atomic_write(self._path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode(), "the index")
 
     def find(self, name: str, project: str | None = None) -> Entry | None:

@@ -8,12 +8,33 @@ field might hold a token), or None. Standard library only, and cheap: on `env`'s
 
 from __future__ import annotations
 
-import re
-
 _TEXT, _OPTIONAL_TEXT, _FLAG = "text", "text or null", "true or false"
-_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")  # repositories.NAME_RE (not imported: env's path)
-_TIME_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
-_URL_RE = re.compile(r"https?://[^/?#@\s]+(?:[/?#]\S*)?", re.IGNORECASE)  # no user:password@
+# (string methods, not `re`: compiling patterns is a noticeable share of `pypicreds env`)
+_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+_NAME_CHARS = _ALNUM | frozenset("._-")
+_WHITESPACE = frozenset(" \t\n\r\x0b\x0c")
+
+
+def _is_name(text: str) -> bool:
+    """repositories.NAME_RE: `[A-Za-z0-9][A-Za-z0-9._-]*`."""
+    return bool(text) and text[0] in _ALNUM and all(c in _NAME_CHARS for c in text)
+
+
+def _is_time(text: str) -> bool:
+    """`YYYY-MM-DDTHH:MM:SSZ`, as pypicreds writes times."""
+    return (len(text) == 20 and text[4] == text[7] == "-" and text[10] == "T" and text[13] == text[16] == ":"
+            and text[19] == "Z" and (text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16]
+                                     + text[17:19]).isdigit() and text.isascii())
+
+
+def _is_plain_url(url: str) -> bool:
+    """An http(s) URL with a host and nothing that is not a URL character in it."""
+    scheme, sep, rest = url.partition("://")
+    host = rest
+    for mark in "/?#":
+        host = host.split(mark, 1)[0]
+    return (bool(sep) and scheme.lower() in ("http", "https") and bool(host)
+            and not any(c in _WHITESPACE or not c.isprintable() for c in url))
 
 ENTRY_FIELDS = {  # field -> (kind, required)
     "name": (_TEXT, True), "url": (_TEXT, True), "username": (_TEXT, True), "store": (_TEXT, True),
@@ -33,8 +54,10 @@ STORES = ("keyring", "file")
 
 def url_has_credentials(url: str) -> bool:
     """Whether an http(s) URL carries a user or password before its host (`https://u:p@host/`)."""
-    rest = url.split("://", 1)[-1]
-    return "@" in re.split(r"[/?#]", rest, maxsplit=1)[0]
+    host = url.split("://", 1)[-1]
+    for mark in "/?#":
+        host = host.split(mark, 1)[0]
+    return "@" in host
 
 
 def _fits(kind: str, value: object) -> bool:
@@ -47,7 +70,7 @@ def _fits(kind: str, value: object) -> bool:
     if kind == "count":
         return type(value) is int and value >= 0
     if kind == "time":
-        return value is None or (type(value) is str and _TIME_RE.fullmatch(value) is not None)
+        return value is None or (type(value) is str and _is_time(value))
     if kind == "list":
         return value is None or (type(value) is list and all(type(v) is str for v in value))
     if kind == "strings":
@@ -72,14 +95,14 @@ def entry_problem(item: object) -> str | None:
             continue
         if not _fits(kind, item[field]):
             return f"an entry's {field!r} is not {kind}"
-    if not _NAME_RE.fullmatch(item["name"]):
+    if not _is_name(item["name"]):
         return "an entry's name is not a repository name"
     if item["store"] not in STORES:
         return "an entry names an unknown store"
-    if not _URL_RE.fullmatch(item["url"]) or url_has_credentials(item["url"]):
+    if not _is_plain_url(item["url"]) or url_has_credentials(item["url"]):
         return "an entry's URL is not an http(s) URL without credentials"
     for field in ("added", "rotated"):
-        if item.get(field) is not None and not _TIME_RE.fullmatch(item[field]):
+        if item.get(field) is not None and not _is_time(item[field]):
             return f"an entry's {field!r} is not a time"
     return (_fields_problem(item.get("token_info"), _TOKEN_INFO, "an entry's token_info")
             or _fields_problem(item.get("pypirc_record"), _RECORD, "an entry's pypirc_record"))

@@ -29,11 +29,9 @@ keeps tokens in this file (keys, the passphrase, locking) is file.py.
 from __future__ import annotations
 
 import binascii
-import json
 import os
-from collections import namedtuple
 
-from .. import fsutil
+from .. import fsutil, jsonio
 from ..errors import VaultError
 from .base import TokenKey
 
@@ -66,7 +64,13 @@ _ENTRY_KEYS = {"repository", "url", "username", "project", "nonce", "ciphertext"
 
 
 # One AES-GCM encryption: nonce and ciphertext (the 16-byte tag at its end).
-Sealed = namedtuple("Sealed", "nonce ciphertext")
+class Sealed:
+    """One AES-GCM encryption: its nonce and its ciphertext (the 16-byte tag at its end)."""
+
+    __slots__ = ("nonce", "ciphertext")
+
+    def __init__(self, nonce: bytes, ciphertext: bytes) -> None:
+        self.nonce, self.ciphertext = nonce, ciphertext
 
 
 def aesgcm(key: bytes):
@@ -131,8 +135,8 @@ def parse_vault(data: bytes, path: Path) -> Vault:
         return VaultError(f"the vault {path} is damaged or was tampered with ({why})", DAMAGED_HINT)
 
     try:
-        doc = json.loads(data.decode("utf-8"), object_pairs_hook=_no_duplicate_keys)
-    except (UnicodeDecodeError, ValueError) as e:
+        doc = jsonio.loads(data, pairs_hook=_no_duplicate_keys)
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
         raise damaged("not a complete JSON document; truncated?" if data else "empty file") from e
     if not isinstance(doc, dict) or doc.get("format") != FORMAT:
         raise VaultError(f"{path} is not a pypicreds vault", hint=DAMAGED_HINT)
@@ -260,7 +264,7 @@ def _entry_aad(key: TokenKey) -> bytes:
 
 
 def canonical(value) -> bytes:
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode("ascii")
+    return jsonio.canonical(value).encode("ascii")
 
 
 def _digest(doc: dict) -> str:
@@ -307,6 +311,8 @@ def seal_document(header: dict, aead, tokens: dict[TokenKey, str]) -> bytes:
         ],
     }
     doc["sha256"] = _digest(doc)
+    import json  # writing only: reads go through jsonio
+
     return (json.dumps(doc, indent=2) + "\n").encode("ascii")
 
 
