@@ -1,7 +1,9 @@
 """Keep tokens out of anything printed on an unexpected error.
 
 Every token this process handles is remembered here, so the one place that prints
-unexpected tracebacks can scrub them, along with anything shaped like a PyPI token."""
+unexpected tracebacks can scrub them, along with anything shaped like a PyPI token; `exec
+--mask` masks every remembered token (the stored one and any derived from it) in the
+child's output."""
 
 from __future__ import annotations
 
@@ -17,7 +19,17 @@ def remember(secret: str) -> str:
     return secret
 
 
+def is_secret(value: str) -> bool:
+    """Whether `value` is a token (or password) this process has read or derived."""
+    return value in _seen
+
+
+def remembered() -> list[str]:
+    """Every secret seen so far in this process, longest first."""
+    return sorted(_seen, key=len, reverse=True)
+
+
 def scrub(text: str) -> str:
-    for secret in sorted(_seen, key=len, reverse=True):
+    for secret in remembered():
         text = text.replace(secret, "<token>")
     return _PYPI_TOKEN.sub("<token>", text)

@@ -64,6 +64,8 @@ def base_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PYPICREDS_", "TWINE_", "XDG_", "DBUS_", "PYTHON_KEYRING"))}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    for name in ("CI", "GITHUB_ACTIONS", "GITLAB_CI"):  # they change what exec and upload do
+        env.pop(name, None)
     env.update(
         HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"),
         XDG_CACHE_HOME=str(home / ".cache"), PYPICREDS_HOME=str(home / ".config/pypicreds"),
