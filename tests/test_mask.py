@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -311,3 +312,30 @@ def test_on_a_terminal_stdin_is_the_childs_and_ctrl_c_reaches_it_once(env):
                                   typing=((b"name?", b"world\n"), (b"read it", b"\x03")))
     assert code == 0, shown
     assert b"hello world, interrupts: 1" in shown
+
+
+def test_the_child_cannot_read_the_relays_environment_or_memory(tmp_path):
+    """pypicreds stays beside the child while it relays, with the vault's passphrase in its
+    environment and the token in its memory: a child of the same (non-root) user can read
+    neither, as it could not after `exec --no-mask` replaced pypicreds."""
+    import tempfile
+
+    work = Path(tempfile.mkdtemp(prefix="pypicreds-nobody-"))
+    try:
+        os.chown(work, 65534, 65534)
+        env = {"HOME": str(work), "PYPICREDS_HOME": str(work / "pc"), "PYPICREDS_STORE": "file",
+               "PYPICREDS_PASSPHRASE": "passphrase-canary-1234", "LANG": "C.UTF-8",
+               "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+               "PATH": f"{VENV_BIN}:/usr/bin:/bin"}
+        as_nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        added = subprocess.run([*as_nobody, PYPICREDS, "add", "local", "--url", "http://127.0.0.1:9/", "--no-pypirc",
+                                "--token-stdin"], env=env, input=TOKEN, capture_output=True, text=True, timeout=60,
+                               cwd=work)
+        assert added.returncode == 0, added.stderr
+        probe = ('id -u; cat /proc/$PPID/environ 2>&1 | tr "\\0" "\\n" | grep -c PASSPHRASE; '
+                 'head -c 100 /proc/$PPID/mem > /dev/null 2>&1 || echo "no memory"')
+        done = subprocess.run([*as_nobody, PYPICREDS, "exec", "local", "--mask", "--", "sh", "-c", probe], env=env,
+                              capture_output=True, text=True, timeout=60, cwd=work)
+        assert done.stdout.split() == ["65534", "0", "no", "memory"], done.stdout + done.stderr
+    finally:
+        shutil.rmtree(work, ignore_errors=True)

@@ -3,6 +3,7 @@ every way a real program might, so the relay's output can be compared byte for b
 
     python chatty_child.py plan PLAN.json       writes planned chunks (see `expand`)
     python chatty_child.py volume MEGABYTES     writes a deterministic stream (see `volume`)
+    python chatty_child.py lines FILE           prints FILE line by line, as a tool prints its log
     python chatty_child.py tty                  prints what it knows of its stdout and stderr
 
 Every chunk is one os.write, so a pause between two is a real split between reads.
@@ -71,6 +72,11 @@ def main(argv: list[str]) -> int:
     elif argv[0] == "volume":
         for chunk in volume(token, float(argv[1])):
             os.write(1, chunk)
+    elif argv[0] == "lines":
+        out = sys.stdout.buffer
+        with open(argv[1], "rb") as f:
+            for line in f:
+                out.write(line)
     elif argv[0] == "tty":
         for fd in (1, 2):
             size = os.get_terminal_size(fd) if os.isatty(fd) else None

@@ -21,23 +21,29 @@ What holds:
   QUIT only when the terminal did not already send them to the child as well.
 - The child's status comes back as subprocess reports it: its exit code, or minus the number
   of the signal that killed it.
+- Unlike `exec --no-mask`, pypicreds stays alive beside the child, holding the tokens and (in
+  its environment) the vault's passphrase. So it first makes itself non-dumpable (Linux
+  prctl): a child of the same user can then read neither its memory nor /proc/PID/environ, and
+  no core dump of it is written. (root can read any process: nothing helps there.)
 
-Standard library only; imported only when masking.
+Standard library only, and only what costs nothing to import (posix_spawn, not subprocess):
+the relay's cost is measured against `exec --no-mask` (tests/bench/bench.py, row exec-mask).
+Imported only when masking.
 """
 
 from __future__ import annotations
 
-import base64
+import binascii
 import os
 import select
 import signal
-import subprocess
 import time
 from collections.abc import Iterable
 
 TOKEN_MASK = b"pypi-****"
 OTHER_MASK = b"****"
-READ_SIZE = 1 << 16
+READ_SIZE = 1 << 20
+PIPE_SIZE = 1 << 20  # a child that prints fast fills it while we relay: fewer, larger reads
 LINGER = 0.2  # after the child exits, how long a silent grandchild may keep our pipes open
 FORWARDED = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT, signal.SIGQUIT, signal.SIGUSR1, signal.SIGUSR2,
              signal.SIGWINCH)
@@ -63,7 +69,7 @@ def base64_forms(raw: bytes) -> list[bytes]:
     forms = []
     for shift, start in ((0, 0), (1, 2), (2, 3)):
         end = (shift + len(raw)) // 3 * 4  # whole groups only: the last partial one mixes in what follows
-        form = base64.b64encode(b"\0" * shift + raw)[start:end]
+        form = binascii.b2a_base64(b"\0" * shift + raw, newline=False)[start:end]
         if len(form) >= 16:  # shorter ones could match ordinary text
             forms.append(form)
     return forms
@@ -114,11 +120,11 @@ def relay(program: str, argv: list[str], env: dict[str, str], secrets: Iterable[
 
     Returns its exit code, or minus the signal that killed it. Raises OSError when it cannot
     be started."""
+    _not_dumpable()
     needles = needles_for(secrets)
     channels = _Channels()
     try:
-        child = subprocess.Popen(argv, executable=program, env=env, stdout=channels.child_fd(1),
-                                 stderr=channels.child_fd(2))
+        child = _Child(program, argv, env, channels)
     except BaseException:
         channels.close_all()
         raise
@@ -130,8 +136,48 @@ def relay(program: str, argv: list[str], env: dict[str, str], secrets: Iterable[
     finally:
         forwarder.restore()
         channels.close_all()
-        if child.poll() is None:
-            child.wait()
+        child.wait()
+
+
+def _not_dumpable() -> None:
+    """prctl(PR_SET_DUMPABLE, 0) where there is one (Linux); elsewhere nothing."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None, use_errno=True).prctl(4, 0, 0, 0, 0)  # 4: PR_SET_DUMPABLE
+    except (OSError, AttributeError):
+        pass
+
+
+class _Child:
+    """The command, started with posix_spawn: its stdout and stderr on our channels, stdin and
+    process group ours, and the signals Python ignores (SIGPIPE, SIGXFSZ) back to their defaults."""
+
+    def __init__(self, program: str, argv: list[str], env: dict[str, str], channels: _Channels) -> None:
+        actions = [(os.POSIX_SPAWN_DUP2, channels.child_fd(fd), fd) for fd in (1, 2)]
+        self.pid = os.posix_spawn(program, argv, env, file_actions=actions, setsigmask=(),
+                                  setsigdef=(signal.SIGPIPE, signal.SIGXFSZ))
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self) -> int:
+        while self.returncode is None:
+            try:
+                _, status = os.waitpid(self.pid, 0)
+            except ChildProcessError:  # reaped already (cannot happen: we are its only waiter)
+                return -signal.SIGKILL
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is None:  # never a reaped pid (it may belong to someone else now)
+            os.kill(self.pid, signum)
 
 
 class _Channels:
@@ -152,6 +198,7 @@ class _Channels:
                 self.terminal = read
             else:
                 read, write = os.pipe()
+                _widen(write)
             self.routes[read] = fd
             self._child[fd] = write
             self._child_ends.add(write)
@@ -174,7 +221,7 @@ class _Channels:
             self.close(read)
 
 
-def _pump(channels: _Channels, child: subprocess.Popen, maskers: dict[int, Masker]) -> None:
+def _pump(channels: _Channels, child: _Child, maskers: dict[int, Masker]) -> None:
     poller = select.poll()
     for read in channels.routes:
         poller.register(read, select.POLLIN)
@@ -203,6 +250,15 @@ def _pump(channels: _Channels, child: subprocess.Popen, maskers: dict[int, Maske
     for read, masker in maskers.items():
         if read in channels.routes:
             _write(channels.routes[read], masker.finish())
+
+
+def _widen(pipe: int) -> None:
+    import fcntl
+
+    try:
+        fcntl.fcntl(pipe, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+    except (OSError, AttributeError):  # over the user's limit, or not Linux: the default will do
+        pass
 
 
 def _read(fd: int) -> bytes:
@@ -268,7 +324,7 @@ def _copy_size(source: int, target: int) -> None:
 class _Forwarder:
     """Signal handlers that pass signals on to the child while it runs; restore() undoes them."""
 
-    def __init__(self, child: subprocess.Popen, terminal: int | None) -> None:
+    def __init__(self, child: _Child, terminal: int | None) -> None:
         self._child = child
         self._terminal = terminal
         self._previous = {sig: signal.signal(sig, self._forward) for sig in FORWARDED}
@@ -279,8 +335,7 @@ class _Forwarder:
             # and on to the child, which may have read its size before the copy
         elif signum in FROM_TERMINAL and _in_foreground():
             return  # the terminal sent it to our whole process group: the child has it already
-        if self._child.poll() is None:
-            self._child.send_signal(signum)
+        self._child.send_signal(signum)
 
     def restore(self) -> None:
         for sig, handler in self._previous.items():
