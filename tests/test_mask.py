@@ -171,6 +171,17 @@ def test_ci_turns_masking_on_and_no_mask_turns_it_off(env):
     assert both.returncode == 2 and both.stderr.startswith("pypicreds: error: --mask and --no-mask contradict")
 
 
+def test_a_password_too_short_to_mask_is_left_alone_and_a_longer_one_masked(cli_env):
+    """Masking a 5-letter password would blank out words; 8 characters and more are masked (as
+    `****`: it is not a PyPI token)."""
+    credentials.add(name="short", token="hunt2", url="http://127.0.0.1:9/s/", store="file", write_pypirc=False)
+    credentials.add(name="long", token="hunter2-hunter2", url="http://127.0.0.1:9/l/", store="file",
+                    write_pypirc=False)
+    script = ["sh", "-c", 'echo "pw=$TWINE_PASSWORD; hunt2"']
+    assert run_bytes(["exec", "short", "--mask", "--", *script], cli_env).stdout == b"pw=hunt2; hunt2\n"
+    assert run_bytes(["exec", "long", "--mask", "--", *script], cli_env).stdout == b"pw=****; hunt2\n"
+
+
 def test_exit_codes_stdin_and_merged_streams_are_kept(env):
     """The child's exit code comes back; stdin is its own; with 2>&1 the order of its writes is kept."""
     script = 'read line; echo "got $line"; echo "err $TWINE_PASSWORD" >&2; echo out; exit 7'

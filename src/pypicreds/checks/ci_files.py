@@ -50,7 +50,10 @@ def project_dir(given: Path | None) -> Path | None:
         if not given.is_dir():
             raise UsageError(f"{given}: no such directory", hint="give the project's top directory to --project-dir")
         return Path(os.path.abspath(given))
-    here = Path.cwd()
+    try:
+        here = Path.cwd()
+    except OSError:  # the current directory was removed
+        return None
     for directory in (here, *here.parents):
         if (directory / ".git").exists():  # a directory, or a file in a worktree or submodule
             return directory
@@ -60,10 +63,14 @@ def project_dir(given: Path | None) -> Path | None:
 def find(root: Path) -> tuple[list[CiFile], list[MissingInclude]]:
     """Every CI file of the project at `root`, parsed, and the local includes that were not found."""
     files: list[CiFile] = []
-    inside = root.resolve()
+    inside = _real(root) or root
     workflows = root / ".github" / "workflows"
     if workflows.is_dir():
-        names = sorted(p for p in workflows.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
+        try:
+            names = sorted(p for p in workflows.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
+        except OSError as e:
+            names = []
+            files.append(CiFile(workflows, GITHUB, error=f"cannot be listed: {e.strerror or e}", unreadable=True))
         files += [load(p, GITHUB, inside) for p in names[:MAX_FILES]]
     missing: list[MissingInclude] = []
     gitlab = root / ".gitlab-ci.yml"
@@ -74,7 +81,8 @@ def find(root: Path) -> tuple[list[CiFile], list[MissingInclude]]:
 
 def load(path: Path, kind: str, inside: Path) -> CiFile:
     ci = CiFile(path, kind, unreadable=True)
-    if not path.resolve().is_relative_to(inside):
+    real = _real(path)
+    if real is None or not real.is_relative_to(inside):
         ci.error = "is a link to a file outside the project directory: not read"
         return ci
     try:
@@ -110,9 +118,9 @@ def _loader(yaml):
 
 def _gitlab_with_includes(root: Path, top: Path, missing: list[MissingInclude]) -> list[CiFile]:
     """.gitlab-ci.yml and, breadth first, every local file it includes (once each)."""
-    inside = root.resolve()
+    inside = _real(root) or root
     queue = [top]
-    seen = {top.resolve()}
+    seen = {_real(top)}
     files = []
     while queue and len(files) < MAX_FILES:
         ci = load(queue.pop(0), GITLAB, inside)
@@ -122,8 +130,8 @@ def _gitlab_with_includes(root: Path, top: Path, missing: list[MissingInclude]) 
             if not matches:
                 missing.append(MissingInclude(ci.path, line, target, reason))
             for path in matches:
-                if path.resolve() not in seen:
-                    seen.add(path.resolve())
+                if _real(path) not in seen:
+                    seen.add(_real(path))
                     queue.append(path)
     return files
 
@@ -159,9 +167,8 @@ def _resolve(root: Path, inside: Path, target: str) -> tuple[list[Path], str]:
     candidates = _wildcard_matches(root, pattern) if "*" in pattern else [root / pattern]
     found, outside = [], False
     for path in candidates:
-        try:
-            real = path.resolve()
-        except OSError:
+        real = _real(path)
+        if real is None:
             continue
         if not real.is_relative_to(inside):
             outside = True
@@ -170,6 +177,14 @@ def _resolve(root: Path, inside: Path, target: str) -> tuple[list[Path], str]:
     if found:
         return found, ""
     return [], ("it leads outside the project directory" if outside else "no such file in the project")
+
+
+def _real(path: Path) -> Path | None:
+    """Where `path` really is (links followed), or None for a loop of links."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return None
 
 
 def _wildcard_matches(root: Path, pattern: str) -> list[Path]:

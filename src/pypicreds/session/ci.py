@@ -31,6 +31,10 @@ from collections.abc import Iterable, Mapping
 from .. import redact
 from ..errors import UsageError
 
+# Shorter values are not masked (GitLab does not mask them either): masking a password of three
+# letters would blank out every word that contains them. Every token is far longer.
+MIN_MASKED = 8
+
 
 def in_github_actions(environ: Mapping[str, str] | None = None) -> bool:
     return (os.environ if environ is None else environ).get("GITHUB_ACTIONS") == "true"
@@ -69,7 +73,7 @@ def announce(secrets: Iterable[str], *, child_writes_stdout: bool = False,
     which streams). Call it before anything that could print a secret; flushed at once."""
     if not in_github_actions(environ):
         return
-    text = "".join(mask_line(s) for s in dict.fromkeys(secrets) if s.strip())
+    text = "".join(mask_line(s) for s in dict.fromkeys(secrets) if len(s.strip()) >= MIN_MASKED)
     if not text:
         return
     streams = (sys.stdout, sys.stderr) if child_writes_stdout else (sys.stderr,)
