@@ -308,6 +308,18 @@ def test_on_a_terminal_the_child_gets_a_terminal_and_the_same_bytes(env, tmp_pat
     assert_no_secret(TOKEN, shown["--mask"])
 
 
+def test_on_a_terminal_high_volume_is_byte_identical_but_for_the_tokens(env):
+    """3 MB in writes of 1 byte to 64 KiB through a pty: what --mask shows is what --no-mask
+    shows, tokens replaced (the terminal's own newline translation included, once)."""
+    shown = {}
+    for mode in ("--mask", "--no-mask"):
+        code, shown[mode] = run_on_terminal([PYPICREDS, "exec", "local", mode, "--", *CHILD, "volume", "3"], env)
+        assert code == 0
+    expected = b"".join(chatty_child.volume(TOKEN, 3)).replace(b"\n", b"\r\n")
+    assert shown["--no-mask"] == expected
+    assert shown["--mask"] == masked(expected, TOKEN)
+
+
 def test_on_a_terminal_stdin_is_the_childs_and_ctrl_c_reaches_it_once(env):
     """Typed input goes to the child; Ctrl-C from the terminal reaches the child once (the
     relay does not send it a second time) and the child decides what happens."""
