@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 import chatty_child
 from macaroon_mint import mint
-from realparts import VENV_BIN, assert_no_secret, read_terminal, run_cli, stop_pid, stop_process, wait_until
+from realparts import VENV_BIN, assert_no_secret, read_terminal, run_cli, stop_pid, stop_process
 
 from pypicreds import credentials
 from pypicreds.session.relay import Masker, needles_for

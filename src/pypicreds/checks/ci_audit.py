@@ -3,19 +3,20 @@ a stored secret, tokens written into CI files, jobs that could use Trusted Publi
 
 Finding ids (docs/json.md): `ci-long-lived-token` (warning), `ci-token-in-file` (error),
 `ci-trusted-publishing-ready` (info), `ci-invalid-yaml`, `ci-unreadable-file` and
-`ci-include-not-found` (warnings). Messages name files, lines, jobs and secret names, never a token (a token in a file
-is named by its id and fingerprint, as `scan` does).
+`ci-include-not-found` (warnings). Messages name files, lines, jobs and secret names, never a
+token (a token in a file is named by its id and fingerprint, as `scan` does).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from .ci_files import GITHUB, CiFile, find
 from .findings import ERROR, INFO, WARNING, Finding
 from .scan import scan_bytes
-from .yamlnodes import items, key_line, line, mapping, scalar, strings, text_lines
+from .yamlnodes import items, line, mapping, scalar, strings, text_lines
 
 ADD_PUBLISHER = "https://docs.pypi.org/trusted-publishers/adding-a-publisher/"
 REVOKE = "https://pypi.org/manage/account/token/"
@@ -116,11 +117,13 @@ def _token_findings(ci: CiFile) -> list[Finding]:
     ) for hit in scan_bytes(ci.data, str(ci.path))]
 
 
+@dataclass
 class _Use:
     """One place where a job takes a long-lived token."""
 
-    def __init__(self, line: int, what: str, source: str) -> None:
-        self.line, self.what, self.source = line, what, source
+    line: int
+    what: str  # "sets TWINE_PASSWORD from secrets.PYPI_TOKEN"
+    source: str  # the secret: "secrets.PYPI_TOKEN", "$PYPI_TOKEN"
 
 
 # --------------------------------------------------------------------------- GitHub Actions

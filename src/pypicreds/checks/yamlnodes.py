@@ -39,15 +39,6 @@ def mapping(node, depth: int = 0) -> dict:
     return {**merged, **own}
 
 
-def key_line(node, name: str) -> int | None:
-    """The line of key `name` in a mapping node (its own keys only)."""
-    if getattr(node, "id", None) == "mapping":
-        for key, _ in node.value:
-            if scalar(key) == name:
-                return line(key)
-    return None
-
-
 def items(node) -> list:
     """A sequence node's items; any other node alone; nothing for None."""
     if node is None:
