@@ -47,12 +47,15 @@ def in_ci(environ: Mapping[str, str] | None = None) -> bool:
 
 
 def masking_wanted(mask: bool, no_mask: bool, environ: Mapping[str, str] | None = None) -> bool:
-    """Whether `exec` relays the child's output with the tokens masked: --mask, --no-mask, else CI."""
+    """Whether `exec` relays the child's output with the tokens masked: --mask, --no-mask, else CI
+    (where the relay can run: it needs POSIX process spawning, so not on Windows)."""
     if mask and no_mask:
         raise UsageError("--mask and --no-mask contradict each other", hint="give one of them")
+    if mask and not hasattr(os, "posix_spawn"):
+        raise UsageError("--mask needs a POSIX system (Linux, macOS)", hint="run the command with --no-mask")
     if mask or no_mask:
         return mask
-    return in_ci(environ)
+    return in_ci(environ) and hasattr(os, "posix_spawn")
 
 
 def mask_line(secret: str) -> str:

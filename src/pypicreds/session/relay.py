@@ -224,31 +224,24 @@ class _Channels:
 
 
 def _pump(channels: _Channels, child: _Child, maskers: dict[int, Masker]) -> None:
-    poller = select.poll()
-    for read in channels.routes:
-        poller.register(read, select.POLLIN)
+    # select, not poll: macOS's poll cannot wait on a pty (and we have two fds, both small)
     last_data = time.monotonic()
     while channels.routes:
-        events = poller.poll(50)
-        if not events:
+        ready, _, _ = select.select(list(channels.routes), [], [], 0.05)
+        if not ready:
             # the child is gone but something it started still holds the pipes open
             if child.poll() is not None and time.monotonic() - last_data >= LINGER:
                 break
             continue
         last_data = time.monotonic()
-        for read, _ in events:
-            if read not in channels.routes:
-                continue
+        for read in ready:
             data = _read(read)
             target = channels.routes[read]
             if not data:
-                poller.unregister(read)
                 channels.close(read)
                 _write(target, maskers[read].finish())
             elif not _write(target, maskers[read].feed(data)):
-                # our side is gone (`| head`): close the child's so it finds out as it would have
-                poller.unregister(read)
-                channels.close(read)
+                channels.close(read)  # our side is gone (`| head`): the child finds out as it would have
     for read, masker in maskers.items():
         if read in channels.routes:
             _write(channels.routes[read], masker.finish())
