@@ -39,10 +39,15 @@ def _private_dirs(home: Path) -> dict[str, str]:
     return {name: str(path) for name, path in dirs.items()}
 
 
+# Set by CI systems (CI=true in this project's own CI): they switch on `exec` masking and
+# GitHub's `::add-mask::` lines, so tests set them only where they test them.
+CI_VARIABLES = ("CI", "GITHUB_ACTIONS", "GITLAB_CI")
+
+
 def _inherited(name: str) -> bool:
     """Whether a variable of the test runner's own environment may reach code under test."""
     hidden = ("TWINE_", "PYPICREDS_", "XDG_", "DBUS_", "PYTHON_KEYRING", "KEYRING_PROPERTY_")
-    return not name.startswith(hidden) and name != "HOME"
+    return not name.startswith(hidden) and name not in ("HOME", *CI_VARIABLES)
 
 
 @pytest.fixture(autouse=True)
@@ -50,7 +55,7 @@ def tmp_home(tmp_path, monkeypatch) -> Path:
     """A temporary HOME for in-process code, applied to every test.
 
     Sets HOME, XDG_CONFIG_HOME/DATA/CACHE/STATE and PYPICREDS_HOME under it, removes every
-    TWINE_*, PYPICREDS_*, XDG_* and DBUS_* variable of the runner, and selects the failing
+    TWINE_*, PYPICREDS_*, XDG_* and DBUS_* variable of the runner (and CI, GITHUB_ACTIONS), and selects the failing
     keyring backend, so nothing reaches the real home, session bus or keyring. Returns HOME.
     """
     home = tmp_path / "home"
@@ -67,8 +72,8 @@ def tmp_home(tmp_path, monkeypatch) -> Path:
 def cli_env(tmp_home) -> dict[str, str]:
     """The environment for running the installed `pypicreds` as a subprocess (see run_cli).
 
-    The same private HOME/XDG/PYPICREDS_HOME as `tmp_home`, no TWINE_*/PYPICREDS_* of the
-    runner, PATH kept with the venv's bin first (as when pypicreds is installed), the failing
+    The same private HOME/XDG/PYPICREDS_HOME as `tmp_home`, no TWINE_*/PYPICREDS_* (nor CI,
+    GITHUB_ACTIONS) of the runner, PATH kept with the venv's bin first (as when pypicreds is installed), the failing
     keyring backend (merge `secret_service.env` for the real one), NO_COLOR=1, COLUMNS=200.
     """
     env = {name: value for name, value in os.environ.items() if _inherited(name)}

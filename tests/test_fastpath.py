@@ -47,6 +47,9 @@ def env(cli_env):
         ["exec", "testpypi", "--ttl", "5m", "--", "sh", "-c", 'test "$TWINE_PASSWORD" != ""'],
         ["exec", "testpypi", "--", "no-such-command-here"],
         ["exec", "nope", "--", "true"],
+        ["exec", "testpypi", "--mask", "--", "sh", "-c", 'echo "$TWINE_PASSWORD"; echo "x$TWINE_PASSWORD" >&2; exit 4'],
+        ["exec", "--no-mask", "testpypi", "--", "sh", "-c", 'echo "$TWINE_USERNAME"'],
+        ["exec", "testpypi", "--mask", "--no-mask", "--", "true"],
         ["upload", "testpypi"],
         ["upload", "testpypi", "missing.whl", "other.tar.gz", "--skip-check"],
         ["upload", "testpypi", "x.whl", "--", "--repository-u", "http://elsewhere/"],
@@ -108,7 +111,9 @@ def test_parse_maps_options():
         "upload", {"name": "pypi", "files": ["a.whl", "b.tar.gz"], "skip_check": True, "project": None,
                    "ttl": None, "twine_options": ["--verbose"]})
     assert fast.parse(["exec", "pypi", "--ttl", "5m", "--", "twine", "--", "x"]) == (
-        "exec", {"name": "pypi", "project": None, "ttl": "5m", "command": ["twine", "--", "x"]})
+        "exec", {"name": "pypi", "project": None, "ttl": "5m", "mask": False, "no_mask": False,
+                 "command": ["twine", "--", "x"]})
+    assert fast.parse(["exec", "--mask", "pypi", "--", "twine"])[1]["mask"] is True
 
 
 def test_quiet_silences_notes_but_not_errors(env):

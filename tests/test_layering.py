@@ -3,7 +3,8 @@
 - Importing every domain module (everything but pypicreds.cli) imports no CLI framework
   (typer, rich, click, pydantic).
 - keyring, cryptography, configupdater and twine are imported only by the commands that need
-  them; twine is never imported in-process (upload runs `python -m twine` in its place).
+  them; twine is never imported in-process (upload runs `python -m twine` in its place); yaml
+  only by audit, when there are CI files to read.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from macaroon_mint import mint
 from realparts import run_cli
 
 FRAMEWORKS = {"typer", "rich", "click", "pydantic"}
-HEAVY = {"keyring", "cryptography", "configupdater", "twine"}
+HEAVY = {"keyring", "cryptography", "configupdater", "twine", "yaml"}
 TOKEN = mint([], location="127.0.0.1", identifier="layering-0001")
 
 # Runs `pypicreds ARGS` through the real entry point (fast path included), then writes which
@@ -79,7 +80,8 @@ def test_domain_modules_import_no_cli_framework(cli_env):
 
 @pytest.mark.parametrize("module", ["pypicreds.credentials", "pypicreds.session.execute", "pypicreds.store.index",
                                     "pypicreds.recovery", "pypicreds.store.file", "pypicreds.store.keyring",
-                                    "pypicreds.pypirc", "pypicreds.session.upload"])
+                                    "pypicreds.pypirc", "pypicreds.session.upload",
+                                    "pypicreds.checks.audit", "pypicreds.checks.ci_audit"])
 def test_importing_a_domain_module_loads_nothing_heavy(module, cli_env):
     tops = imported_by(f"import {module}", cli_env)
     assert not tops & (HEAVY | FRAMEWORKS), f"import {module} pulls in {tops & (HEAVY | FRAMEWORKS)}"
@@ -150,3 +152,16 @@ def test_no_command_imports_twine_in_process(file_env, args, tmp_path):
     wheel = make_wheel(tmp_path, "layering-demo", "1.0")
     tops = command_imports([a.format(wheel=wheel) for a in args], file_env, check=False)
     assert "twine" not in tops, args
+
+
+def test_yaml_is_loaded_only_by_audit_of_ci_files(file_env, tmp_path):
+    """The YAML parser is the CI check's alone: audit loads it when there is a workflow to read,
+    and no other command (nor audit of a project without CI files) pays for it."""
+    project = tmp_path / "project"
+    workflows = project / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "ci.yml").write_text("on: push\njobs: {}\n")
+    assert "yaml" in command_imports(["audit", "--project-dir", str(project)], file_env, check=False)
+    assert "yaml" not in command_imports(["audit", "--project-dir", str(tmp_path)], file_env, check=False)
+    for args in (["env", "local"], ["list"], ["exec", "local", "--mask", "--", "true"], ["show", "local"]):
+        assert "yaml" not in command_imports(args, file_env), args

@@ -2,7 +2,8 @@
 
 Every token this process handles is remembered here, so the one place that prints
 unexpected tracebacks can scrub them, along with anything shaped like a PyPI token and the
-`user:password@` of any URL."""
+`user:password@` of any URL; `exec --mask` masks every remembered token (the stored one and any
+derived from it) in the child's output."""
 
 from __future__ import annotations
 
@@ -15,12 +16,22 @@ def remember(secret: str) -> str:
     return secret
 
 
+def is_secret(value: str) -> bool:
+    """Whether `value` is a token (or password) this process has read or derived."""
+    return value in _seen
+
+
+def remembered() -> list[str]:
+    """Every secret seen so far in this process, longest first."""
+    return sorted(_seen, key=len, reverse=True)
+
+
 def scrub(text: str) -> str:
     """`text` without any remembered token, token-shaped text, or URL credentials. (`re` is
     imported here, on the way to an error message: `remember` is on `env`'s path.)"""
     import re
 
-    for secret in sorted(_seen, key=len, reverse=True):
+    for secret in remembered():
         text = text.replace(secret, "<token>")
     text = re.sub(r"pypi-[A-Za-z0-9_-]{8,}", "<token>", text)
     return re.sub(r"(://)[^/?#\s@]*@", r"\1***@", text)

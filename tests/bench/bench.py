@@ -64,6 +64,8 @@ def base_env(home: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if not k.startswith(("PYPICREDS_", "TWINE_", "XDG_", "DBUS_", "PYTHON_KEYRING"))}
     env.pop("PYTHONDONTWRITEBYTECODE", None)
+    for name in ("CI", "GITHUB_ACTIONS", "GITLAB_CI"):  # they change what exec and upload do
+        env.pop(name, None)
     env.update(
         HOME=str(home), XDG_CONFIG_HOME=str(home / ".config"), XDG_DATA_HOME=str(home / ".local/share"),
         XDG_CACHE_HOME=str(home / ".cache"), PYPICREDS_HOME=str(home / ".config/pypicreds"),
@@ -204,6 +206,36 @@ def row_upload(tmp: Path, rounds: int) -> Row:
                "python -m twine upload (same wheel kind, same credentials via TWINE_*)", 1.15, a, b)
 
 
+def run_piped(argv: list[str], env: dict) -> float:
+    """Wall time of one whole process whose stdout is a pipe read to the end (as a CI log is)."""
+    began = time.perf_counter()
+    done = subprocess.run(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - began
+    if done.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(argv)} failed: {done.stderr.decode(errors='replace')}")
+    return elapsed
+
+
+def row_exec_mask(tmp: Path, rounds: int) -> Row:
+    """The relay's cost: `exec --mask` running a child that prints 10 MB of log lines (the token
+    in some of them) line by line, as tools print, against the same child run by `exec
+    --no-mask`, which replaces itself with it: the child alone, after the same start-up and
+    reading of the token. (Against a child that writes at pipe speed, such as `cat`, or against
+    the child started without pypicreds at all, see the README.)"""
+    import chatty_child
+
+    secret = token()
+    env = {**base_env(tmp / "exec-mask"), "PYPICREDS_STORE": "file"}
+    add(env, "local", secret, "--url", LOCAL_URL)
+    log = tmp / "exec-mask" / "ten-megabytes.log"
+    log.write_bytes(b"".join(chatty_child.volume(secret, 10)))
+    child = [PYTHON, chatty_child.__file__, "lines", str(log)]
+    a, b = alternate(rounds, lambda: run_piped([PYPICREDS, "exec", "local", "--mask", "--", *child], env),
+                     lambda: run_piped([PYPICREDS, "exec", "local", "--no-mask", "--", *child], env))
+    return Row("exec-mask", "pypicreds exec --mask -- CHILD (prints 10 MB)",
+               "pypicreds exec --no-mask -- CHILD (the child alone)", 1.10, a, b)
+
+
 # --- main ----------------------------------------------------------------------------------------
 
 
@@ -212,12 +244,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=30, help="timed runs of each A and B per row (default 30)")
     parser.add_argument("--upload-rounds", type=int, default=25, help="rounds for the upload row (default 25: its ratio is the closest to its budget)")
     parser.add_argument("--slack", type=float, default=1.0, help="multiply every budget (e.g. 2.0 in CI)")
-    parser.add_argument("--only", action="append", help="run only these rows: env-file env-keyring list add-big upload")
+    parser.add_argument("--only", action="append", help="run only these rows: env-file env-keyring list add-big upload exec-mask")
     args = parser.parse_args(argv)
 
     compileall.compile_dir(str(ROOT / "src"), quiet=1)
     print("bench: byte-compiled src/ and running without PYTHONDONTWRITEBYTECODE", file=sys.stderr)
-    wanted = set(args.only or ["env-file", "env-keyring", "list", "add-big", "upload"])
+    wanted = set(args.only or ["env-file", "env-keyring", "list", "add-big", "upload", "exec-mask"])
     tmp = Path(tempfile.mkdtemp(prefix="pypicreds-bench-"))
     rows: list[Row] = []
     try:
@@ -233,6 +265,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(row_add_big(tmp, args.rounds))
             if "upload" in wanted:
                 rows.append(row_upload(tmp, args.upload_rounds))
+            if "exec-mask" in wanted:
+                rows.append(row_exec_mask(tmp, args.rounds))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from .. import paths, repositories, system, tokens
 from ..errors import PypicredsError
 from ..store.index import Index
+from . import ci_files
 from .findings import ERROR, INFO, WARNING, Finding, Token
 from .pypirc_checks import pypirc_findings
 
@@ -28,8 +29,10 @@ def run(
     max_age_days: int = DEFAULT_MAX_AGE_DAYS,
     environ: Mapping[str, str] | None = None,
     now: datetime | None = None,
+    project_dir: Path | None = None,
 ) -> list[Finding]:
-    """All findings, sorted by file and line."""
+    """All findings, sorted by file and line. CI configuration is read from `project_dir`, else
+    from the git work tree the current directory is in (none outside one)."""
     environ = os.environ if environ is None else environ
     now = now or datetime.now(UTC)
     path = paths.pypirc_path(pypirc)
@@ -41,6 +44,11 @@ def run(
     findings += _environment_findings(environ)
     findings += _store_findings()
     findings += _config_dir_findings(paths.home_dir())
+    root = ci_files.project_dir(project_dir)
+    if root is not None:
+        from .ci_audit import ci_findings
+
+        findings += ci_findings(root)
     findings.sort(key=lambda f: (f.path is None, f.path or "", f.line or 0, f.id))
     return findings
 

@@ -31,6 +31,9 @@ def env(name: str | None, shell: str | None, unset: bool, project: str | None, t
 
         raise UsageError("missing the repository name", hint="pypicreds env testpypi")
     values = variables.twine_variables(name, project, ttl_seconds(ttl))  # a prompt goes to the terminal
+    from ..session import ci
+
+    ci.announce(ci.handed_out(values))  # stderr: stdout is for the shell to evaluate
     output.data(shells.render_set(values, syntax))
     if syntax in ("dotenv", "json"):
         output.note("while TWINE_REPOSITORY_URL is set, twine ignores -r")
@@ -39,13 +42,43 @@ def env(name: str | None, shell: str | None, unset: bool, project: str | None, t
     output.note(f"while TWINE_REPOSITORY_URL is set, twine ignores -r; clear the variables with `{clear}`")
 
 
-def exec_(name: str, command: list[str], project: str | None, ttl: str | None) -> None:
+def exec_(name: str, command: list[str], project: str | None, ttl: str | None, mask: bool = False,
+          no_mask: bool = False) -> int:
+    """Returns only by raising, or (masking) with the child's exit status."""
     from ..recovery import repair_if_needed
+    from ..session import ci
     from ..session.execute import exec_command
 
+    masking = ci.masking_wanted(mask, no_mask)
     if repair_if_needed():
-        output.repairs()
-    exec_command(name, command, project, ttl_seconds(ttl), before_exec=output.repairs)  # say it before exec
+        output.repairs()  # exec replaces this process: say it now
+    return exit_status(exec_command(name, command, project, ttl_seconds(ttl), mask=masking,
+                                    before_exec=output.repairs))  # (what was found since, before exec)
+
+
+# Signals whose default action only ends the process: dying of the same one tells our parent
+# (a shell stops a script on SIGINT) what happened to the child. The others would dump core,
+# and a core of pypicreds holds tokens: for those, the shell's 128+N.
+RERAISED = ("SIGHUP", "SIGINT", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGUSR1", "SIGUSR2", "SIGKILL")
+
+
+def exit_status(returncode: int) -> int:
+    """The child's exit code; for a child killed by a signal, the same death (else 128+N)."""
+    if returncode >= 0:
+        return returncode
+    import signal
+
+    number = -returncode
+    if number in {getattr(signal, name) for name in RERAISED}:
+        import os
+        import sys
+
+        sys.stdout.flush()
+        sys.stderr.flush()
+        signal.signal(number, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, [number])
+        os.kill(os.getpid(), number)
+    return 128 + number
 
 
 def upload(name: str, files: list[str], skip_check: bool, project: str | None, ttl: str | None,

@@ -43,7 +43,8 @@ GRAMMARS = {
         flags={"--plaintext": "plaintext", "--no-pypirc": "no_pypirc", "--token-stdin": "token_stdin"},
     ),
     "exec": Grammar(
-        ("name",), 1, values={"--project": "project", "--ttl": "ttl"}, flags={},
+        ("name",), 1, values={"--project": "project", "--ttl": "ttl"},
+        flags={"--mask": "mask", "--no-mask": "no_mask"},
         rest="command", rest_required=True,
     ),
     "upload": Grammar(

@@ -1,12 +1,15 @@
-"""`pypicreds exec`: one command run with the variables in its environment only, in place of
-this process."""
+"""`pypicreds exec`: one command run with the variables in its environment only: in place of
+this process, or (masking, see relay.py) as a child whose output is relayed with the tokens
+masked."""
 
 from __future__ import annotations
 
 import os
 import sys
 
+from .. import redact
 from ..errors import ExitCode, PypicredsError, UsageError
+from . import ci
 from .variables import twine_variables
 
 MARKER = "PYPICREDS_REPOSITORY"  # set in `exec` children, so a nested exec can tell
@@ -56,15 +59,29 @@ def find_program(command: list[str]) -> str:
 
 
 def exec_command(name: str, command: list[str], project: str | None = None, ttl: int | None = None,
-                 before_exec=None) -> None:
-    """Replace this process with `command`, the variables added to its environment only.
+                 mask: bool = False, before_exec=None) -> int:
+    """Run `command` with the variables added to its environment only.
 
-    exec (not a child), so signals, stdin/stdout/stderr and the exit code are the command's own,
-    and no pypicreds process stays around holding the token. Returns only by raising."""
+    Without `mask`, exec (not a child): signals, stdin/stdout/stderr and the exit code are the
+    command's own, no pypicreds process stays around holding the token, and this returns only
+    by raising. With `mask`, the command runs as a child whose output is relayed with every token
+    of this run replaced (relay.py); returns its status (minus the signal that killed it).
+    Under GitHub Actions the runner is told to mask the tokens first (ci.py)."""
     check_not_nested(name)
     program = find_program(command)  # before the token is read: no passphrase prompt for a typo
-    env = {**child_environ(), **twine_variables(name, project, ttl), MARKER: name}
-    replace_process(program, command, env, CommandNotRunnable, before_exec)
+    variables = twine_variables(name, project, ttl)
+    env = {**child_environ(), **variables, MARKER: name}
+    ci.announce(ci.handed_out(variables), child_writes_stdout=not mask)
+    if not mask:
+        replace_process(program, command, env, CommandNotRunnable, before_exec)
+    from .relay import relay
+
+    if before_exec is not None:
+        before_exec()
+    try:
+        return relay(program, command, env, redact.remembered())  # the stored token and any derived
+    except OSError as e:
+        raise CommandNotRunnable(f"cannot run {command[0]}: {e.strerror}") from None
 
 
 def replace_process(program: str, argv: list[str], env: dict[str, str], error=PypicredsError,

@@ -14,7 +14,7 @@ from .. import tokens
 from ..errors import PypicredsError, TokenFormatError, UsageError
 from ..reveal import reveal_entry
 from ..store.index import Entry, Index
-from . import distmeta
+from . import ci, distmeta
 from .execute import child_environ, replace_process
 from .variables import short_lived, variables_for
 
@@ -128,6 +128,7 @@ def upload(
             warn(warning)
     if ttl is not None:
         token = short_lived(token, ttl, entry.project)
+    ci.announce([token], child_writes_stdout=True)  # before twine writes anything to the log
     variables = variables_for(entry, token)
     if not skip_check:
         if run_child([*twine, "check", "--", *files], child_environ()) != 0:  # no credentials needed

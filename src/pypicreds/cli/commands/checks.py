@@ -18,17 +18,21 @@ def audit(
     fix: Annotated[bool, typer.Option("--fix", help="Repair what is safe to repair and report each change.")] = False,
     max_age: Annotated[int, typer.Option("--max-age", min=0, metavar="DAYS",
                                          help="Report tokens added or rotated longer ago than this.")] = 365,
+    project_dir: Annotated[Optional[Path], typer.Option(
+        "--project-dir", metavar="DIR", show_default=False,
+        help="Check this project's CI configuration (GitHub workflows, .gitlab-ci.yml) "
+             "[default: the git work tree of the current directory].")] = None,
 ) -> None:
-    """Find weak spots in .pypirc, the environment, the stores and pypicreds' files; exit 1 on a warning or error.
+    """Find weak spots in .pypirc, the environment, the stores, pypicreds' files and the project's CI configuration; exit 1 on a warning or error.
 
-    Example: pypicreds audit --fix
+    Example: pypicreds audit --project-dir ~/src/my-package
     """
     from ...checks import audit as auditing
     from ...checks.findings import SEVERITIES, has_problems
     from ...recovery import repair_if_needed
 
     repair_if_needed()  # a killed command's half-done change first: the findings describe the result
-    findings = auditing.run(pypirc=pypirc, max_age_days=max_age)
+    findings = auditing.run(pypirc=pypirc, max_age_days=max_age, project_dir=project_dir)
     if fix:
         from ...checks import fix as fixing
 

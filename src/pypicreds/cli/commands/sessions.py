@@ -30,14 +30,18 @@ def exec_(
     command: Annotated[Optional[list[str]], typer.Argument(help="The command to run, after --.", show_default=False)] = None,
     project: ProjectOpt = None,
     ttl: TtlOpt = None,
+    mask: Annotated[bool, typer.Option("--mask", help="Relay the command's output with every token replaced by pypi-**** [default when CI is set].")] = False,
+    no_mask: Annotated[bool, typer.Option("--no-mask", help="Run the command in place of pypicreds, its output untouched [default unless CI is set].")] = False,
 ) -> None:
     """Run one command with the TWINE_* variables in its environment only; exit with its exit code.
 
+    Under CI (or with --mask) the command's stdout and stderr are relayed with the token masked.
     Example: pypicreds exec testpypi -- twine upload dist/*
     """
     after = (ctx.obj or {}).get("after_separator")
     command = list(after if after is not None else command or [])
-    actions.exec_(name, command, project, ttl)
+    code = actions.exec_(name, command, project, ttl, mask, no_mask)
+    raise typer.Exit(code)
 
 
 def upload(

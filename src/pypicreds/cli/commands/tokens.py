@@ -53,7 +53,11 @@ def show(
     from ... import credentials  # deferred like every domain import: help and completion never need it
 
     if reveal:
-        output.data(credentials.reveal(name, project))
+        from ...session import ci
+
+        token = credentials.reveal(name, project)
+        ci.announce([token])  # stderr: stdout is the token alone, for $(...) to capture
+        output.data(token)
         return
     entry = credentials.show(name, project)
     if json_:
