@@ -27,7 +27,7 @@ Grammar = namedtuple(
 GRAMMARS = {
     "env": Grammar(
         ("name",), 0,
-        values={"--shell": "shell", "--project": "project", "--ttl": "ttl"},
+        values={"--shell": "shell", "--project": "project", "--ttl": "ttl", "--for": "publisher"},
         flags={"--unset": "unset"},
     ),
     "list": Grammar((), 0, values={}, flags={"--json": "json_"}),
@@ -38,7 +38,7 @@ GRAMMARS = {
         flags={"--plaintext": "plaintext", "--no-pypirc": "no_pypirc", "--token-stdin": "token_stdin"},
     ),
     "exec": Grammar(
-        ("name",), 1, values={"--project": "project", "--ttl": "ttl"}, flags={},
+        ("name",), 1, values={"--project": "project", "--ttl": "ttl", "--for": "publisher"}, flags={},
         rest="command", rest_required=True,
     ),
     "upload": Grammar(

@@ -1,5 +1,6 @@
-"""`pypicreds exec`: one command run with the variables in its environment only, in place of
-this process."""
+"""`pypicreds exec`: one command run with a publisher's variables in its environment only, in
+place of this process: `prepare` works out the program and the variables (and fails, if it
+must, before anything runs), `exec_command` replaces the process."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import os
 import sys
 
 from ..errors import ExitCode, PypicredsError, UsageError
-from .variables import twine_variables
+from .variables import Handover, handover
 
 MARKER = "PYPICREDS_REPOSITORY"  # set in `exec` children, so a nested exec can tell
 
@@ -55,14 +56,25 @@ def find_program(command: list[str]) -> str:
     raise CommandNotFound(f"command not found: {command[0]}", hint="check its name and your PATH")
 
 
-def exec_command(name: str, command: list[str], project: str | None = None, ttl: int | None = None) -> None:
+def prepare(name: str, command: list[str], project: str | None = None, ttl: int | None = None,
+            publisher: str | None = None) -> tuple[str, Handover]:
+    """(the program to run, what to hand it): `--for`, else the publisher the command runs
+    (publishers.detect), else twine. Everything that can fail fails here, before any exec."""
+    check_not_nested(name)
+    program = find_program(command)  # before the token is read: no passphrase prompt for a typo
+    if publisher is None:
+        from .publishers import detect
+
+        publisher = detect(command) or "twine"
+    return program, handover(name, project, ttl, publisher)
+
+
+def exec_command(program: str, command: list[str], name: str, given: Handover) -> None:
     """Replace this process with `command`, the variables added to its environment only.
 
     exec (not a child), so signals, stdin/stdout/stderr and the exit code are the command's own,
     and no pypicreds process stays around holding the token. Returns only by raising."""
-    check_not_nested(name)
-    program = find_program(command)  # before the token is read: no passphrase prompt for a typo
-    env = {**child_environ(), **twine_variables(name, project, ttl), MARKER: name}
+    env = {**child_environ(), **given.variables, MARKER: name}
     replace_process(program, command, env, CommandNotRunnable)
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import actions, complete
-from ..options import NameArg, ProjectOpt, ShellOpt, TtlOpt
+from ..options import NameArg, ProjectOpt, PublisherOpt, ShellOpt, TtlOpt
 
 
 def env(
@@ -16,12 +16,14 @@ def env(
     unset: Annotated[bool, typer.Option("--unset", help="Print statements that remove the variables.")] = False,
     project: ProjectOpt = None,
     ttl: TtlOpt = None,
+    publisher: PublisherOpt = None,
 ) -> None:
-    """Print TWINE_USERNAME, TWINE_PASSWORD and TWINE_REPOSITORY_URL for your shell to evaluate.
+    """Print a publisher's variables (TWINE_USERNAME, TWINE_PASSWORD, TWINE_REPOSITORY_URL by default) for your shell.
 
+    --for uv, hatch, pdm, flit or poetry prints that tool's variables instead; --for all, every set.
     Example: eval $(pypicreds env testpypi); fish: pypicreds env testpypi --shell fish | source
     """
-    actions.env(name, shell, unset, project, ttl)
+    actions.env(name, shell, unset, project, ttl, publisher)
 
 
 def exec_(
@@ -30,14 +32,17 @@ def exec_(
     command: Annotated[Optional[list[str]], typer.Argument(help="The command to run, after --.", show_default=False)] = None,
     project: ProjectOpt = None,
     ttl: TtlOpt = None,
+    publisher: PublisherOpt = None,
 ) -> None:
-    """Run one command with the TWINE_* variables in its environment only; exit with its exit code.
+    """Run one command with a publisher's variables in its environment only; exit with its exit code.
 
-    Example: pypicreds exec testpypi -- twine upload dist/*
+    The publisher is the one the command runs (twine, uv publish, hatch publish, pdm publish, flit
+    publish, poetry publish; also behind uvx, pipx run and python -m), else twine; --for chooses.
+    Example: pypicreds exec testpypi -- uv publish
     """
     after = (ctx.obj or {}).get("after_separator")
     command = list(after if after is not None else command or [])
-    actions.exec_(name, command, project, ttl)
+    actions.exec_(name, command, project, ttl, publisher)
 
 
 def upload(
