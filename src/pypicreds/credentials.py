@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import fsutil, paths, redact, repositories, tokens
+from . import fsutil, paths, reach, redact, repositories, tokens
 from .errors import PypicredsError, TokenFormatError, UsageError
 from .pypirc import add_repository, remove_repository, set_password
 from .recovery import repair_if_needed
@@ -110,6 +110,7 @@ def add(
         where = "with the token as a plaintext password" if plaintext else "with no password"
         outcome.notes.append(f"wrote [{repo.name}] to {pypirc_file} {where}")
     outcome.notes.extend(token_notes)
+    outcome.notes.extend(reach.who_finds([entry]))
     return outcome
 
 
@@ -275,6 +276,7 @@ def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
         outcome.notes.append(f"rotated the token for {entry.label} in the {store.describe()}")
         outcome.notes.extend(token_notes)
         page = repositories.revoke_page(entry.url)
+        outcome.notes.extend(reach.who_finds([entry]))
         if page:
             outcome.notes.append(f"now revoke the old token at {page}")
         else:

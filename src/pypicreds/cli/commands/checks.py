@@ -40,6 +40,11 @@ def audit(
                 output.note(f"could not fix {finding.id} ({render.finding_place(finding, with_line=True)}): {finding.change}")
         if not changes:
             output.note("nothing to fix" if not any(f.fixable for f in findings) else "nothing changed")
+        from ...plaintext_import import who_finds_moved
+
+        moved = {f.remedy[1]["name"] for f in findings if f.fixed and f.remedy and f.remedy[0] == "import"}
+        for line in who_finds_moved(moved) if moved else []:
+            output.note(line)
     if json_:
         output.as_json([f.to_json() for f in findings])
     else:
@@ -79,6 +84,8 @@ def import_(
     elif report.moved:
         output.note(f"removed {len(report.moved)} `password =` line(s) from {shown(report.path)}; "
                     "rotate tokens that sat in plaintext (`pypicreds rotate NAME`)")
+    for line in report.reach:
+        output.note(line)
     raise typer.Exit(1 if report.kept else 0)
 
 
