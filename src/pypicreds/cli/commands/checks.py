@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import complete, output, render
-from ..options import JsonOpt, PypircOpt
+from ..options import JsonOpt, PublisherOpt, PypircOpt
 
 
 def audit(
@@ -122,14 +122,16 @@ def doctor(
                                                   autocompletion=complete.complete_repository)] = None,
     pypirc: PypircOpt = None,
     json_: JsonOpt = False,
+    publisher: PublisherOpt = None,
 ) -> None:
-    """Show where twine would take the URL, username and password from right now, and what differs from pypicreds.
+    """Show where twine (or --for uv, hatch, pdm, flit, poetry) would take the URL, username and password from right now.
 
-    Example: pypicreds doctor pypi
+    Also what differs from pypicreds, and whether pypicreds' keyring backend is active.
+    Example: pypicreds doctor pypi --for flit
     """
     from ...checks import doctor as doctoring
 
-    results = doctoring.diagnose(name, pypirc=pypirc)
+    results = doctoring.diagnose(name, pypirc=pypirc, publisher=publisher or "twine")
     if json_:
         output.as_json([d.to_json() for d in results])
     else:
