@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -19,73 +18,11 @@ from .. import paths, repositories, tokens
 from ..errors import PypicredsError
 from ..paths import shown
 from ..pypirc import index_servers, parse_file, read_repositories, twine_view
-from ..store.index import Entry, Index
+from ..store.index import Index
+from .diagnosis import Diagnosis, Value, secret_value
 
 PYPI_UPLOAD_URLS = repositories.PYPI_UPLOAD_URLS
 _PYPI_HOSTNAMES = {"pypi.python.org", "testpypi.python.org", "upload.pypi.org", "test.pypi.org"}
-
-
-@dataclass
-class Value:
-    """One resolved setting and where it came from. `value` is None for the password."""
-
-    source: str  # env, url, pypirc, builtin, forced, keyring, trusted-publishing, prompt
-    value: str | None = None
-    section: str | None = None  # for source pypirc: the section it was read from
-    line: int | None = None
-    fingerprint: str | None = None  # password only
-    empty: bool = False  # password only: an empty value twine would send
-    variable: str | None = None  # for source env: which variable (twine's when None)
-    vault: bool = False  # for source keyring: answered by pypicreds' vault backend
-
-    def to_json(self, secret: bool = False) -> dict:
-        data = {"source": self.source, "section": self.section, "line": self.line}
-        if self.variable:
-            data["variable"] = self.variable
-        if secret:
-            data.update(fingerprint=self.fingerprint, empty=self.empty)
-        else:
-            data["value"] = self.value
-        return data
-
-
-@dataclass
-class Diagnosis:
-    name: str
-    pypirc: str
-    error: str | None = None
-    url: Value | None = None
-    username: Value | None = None
-    password: Value | None = None
-    held: Entry | None = None  # what pypicreds' index holds for this name (no token)
-    differences: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    publisher: str = "twine"
-    backend: tuple[bool, str] | None = None  # pypicreds' keyring backend: (active, in words)
-
-    @property
-    def ok(self) -> bool:
-        return not self.differences
-
-    def to_json(self) -> dict:
-        return {
-            "name": self.name,
-            "publisher": self.publisher,
-            "pypirc": self.pypirc,
-            "ok": self.ok,
-            "error": self.error,
-            "url": self.url.to_json() if self.url else None,
-            "username": self.username.to_json() if self.username else None,
-            "password": self.password.to_json(secret=True) if self.password else None,
-            "pypicreds": None if self.held is None else {
-                "url": self.held.url, "username": self.held.username, "store": self.held.store,
-                "fingerprint": self.held.fingerprint,
-            },
-            "differences": self.differences,
-            "notes": self.notes,
-            "keyring_backend": None if self.backend is None else {
-                "active": self.backend[0], "detail": self.backend[1]},
-        }
 
 
 def diagnose(
@@ -234,12 +171,6 @@ def _configured(key: str, value: str | None, name: str, lines, builtin: bool = F
         lines_sl = [keys[key] for keys in lines.values() if key in keys and keys[key].section == "server-login"]
         where = lines_sl[0] if lines_sl else None
     return Value("pypirc", value, section=where.section if where else None, line=where.line if where else None)
-
-
-def secret_value(where: Value, password: str) -> Value:
-    where.empty = password == ""
-    where.fingerprint = tokens.fingerprint(password) if password else None
-    return where
 
 
 class _Keyring:

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from .. import repositories
 from ..paths import shown
 from ..pypirc import index_servers
-from .doctor import Diagnosis, Value, secret_value
+from .diagnosis import Diagnosis, Value, secret_value
 
 PYPI = repositories.BUILTIN_URLS["pypi"]
 TESTPYPI = repositories.BUILTIN_URLS["testpypi"]

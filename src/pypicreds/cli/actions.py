@@ -27,6 +27,8 @@ def env(name: str | None, shell: str | None, unset: bool, project: str | None, t
         output.note(hint)
     if unset:
         names, notes = variables.names_to_unset(chosen, name)
+        if syntax == "json":
+            names.append(variables.PUBLISHER_VARIABLE)
         output.data(shells.render_unset(names, syntax))
         for line in notes:
             output.note(line)
@@ -36,7 +38,10 @@ def env(name: str | None, shell: str | None, unset: bool, project: str | None, t
 
         raise UsageError("missing the repository name", hint="pypicreds env testpypi")
     given = variables.handover(name, project, ttl_seconds(ttl), chosen)  # a prompt goes to the terminal
-    output.data(shells.render_set(given.variables, syntax))
+    values = given.variables
+    if syntax == "json":  # names the publisher, as a variable: the object stays a plain environment
+        values = {**values, variables.PUBLISHER_VARIABLE: chosen}
+    output.data(shells.render_set(values, syntax))
     for line in given.notes:
         output.note(line)
     how = _publisher_note(given)

@@ -14,6 +14,7 @@ from ..store.index import Entry, Index
 PUBLISHERS = ("twine", "uv", "hatch", "pdm", "flit", "poetry")
 CHOICES = (*PUBLISHERS, "all")
 TOKEN_USERNAME = "__token__"
+PUBLISHER_VARIABLE = "PYPICREDS_PUBLISHER"  # in `env --shell json` output: whose variables these are
 TWINE_VARIABLES = ("TWINE_USERNAME", "TWINE_PASSWORD", "TWINE_REPOSITORY_URL")
 # Every name --unset clears, per publisher; poetry's depend on the repository name (poetry_names).
 FIXED_NAMES = {
