@@ -21,9 +21,11 @@ stat. The rules it keeps:
   store/base.py `keyring_entry` (the repository's URL and username; flit's
   `pypi_token:project:NAME` for per-project tokens). A URL the vault does not mention answers
   None after one read of the vault's bytes, with nothing parsed or decrypted.
+- It answers only for entries pypicreds' index lists in the file store: a damaged index, or a
+  removal under way, answers None.
 - It never prompts, never hangs on a terminal and never raises into the caller: a passphrase
-  vault without PYPICREDS_PASSPHRASE, a missing key file, a damaged or tampered vault all answer
-  None, and say why once in keyring's log (a program that shows keyring's log shows it).
+  vault without PYPICREDS_PASSPHRASE, a missing key file, a damaged or tampered vault or index
+  all answer None, and say why once in keyring's log (a program that shows keyring's log shows it).
 - pypicreds' own KeyringStore never asks it (store/keyring.py leaves it out).
 """
 
@@ -155,6 +157,12 @@ def lookup(service: str, username: str | None) -> tuple[str, str] | None:
     else:
         keys = [k for k in vault.entries if keyring_entry(k) == (service, username)]
     if len(keys) != 1:
+        return None
+    from .index import Index
+
+    # the index must list it in the file store: a damaged index (PypicredsError, caught by the
+    # caller) or an entry it no longer lists (a removal under way) answers "not found"
+    if not any(e.store == "file" and e.key == keys[0] for e in Index.load().entries):
         return None
     if vault.protection == PASSPHRASE and not os.environ.get(PASSPHRASE_ENV):
         say(f"the vault {path} is protected by a passphrase and {PASSPHRASE_ENV} is not set; "
