@@ -103,7 +103,7 @@ def _guarded(action):
     try:
         return action()
     except Exception as e:  # never into twine: a damaged vault is "not found"
-        say(f"cannot read pypicreds' vault: {getattr(e, 'message', None) or type(e).__name__}")
+        say(f"cannot read pypicreds' files: {getattr(e, 'message', None) or type(e).__name__}")
         return None
 
 
