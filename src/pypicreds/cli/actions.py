@@ -56,17 +56,16 @@ def env(name: str | None, shell: str | None, unset: bool, project: str | None, t
 
 def _publisher_note(given) -> str:
     """What to run (or not run) while the variables are set."""
-    from ..session.variables import poetry_repository
+    if given.publisher == "poetry":
+        from ..session.variables import poetry_repository
 
-    name = given.entry.name
-    notes = {
+        name = given.entry.name
+        return "publish with `poetry publish" + ("" if name == "pypi" else f" -r {poetry_repository(name)}") + "`"
+    return {
         "twine": "while TWINE_REPOSITORY_URL is set, twine ignores -r",
+        "all": "while TWINE_REPOSITORY_URL is set, twine ignores -r",
         "flit": "while FLIT_INDEX_URL is set, run `flit publish` without --repository",
-        "poetry": "publish with `poetry publish" + ("" if name == "pypi" else f" -r {poetry_repository(name)}") + "`",
-    }
-    if given.publisher == "all":
-        return notes["twine"]
-    return notes.get(given.publisher, "")
+    }.get(given.publisher, "")
 
 
 def exec_(name: str, command: list[str], project: str | None, ttl: str | None, publisher: str | None = None) -> None:
