@@ -212,3 +212,16 @@ def test_doctor_for_each_publisher_names_it_and_the_backend(env):
     assert off["keyring_backend"]["active"] is False and not off["ok"]
     text = run_cli(["doctor", "testpypi"], free).stdout
     assert "pypicreds' vault, through its keyring backend" in text and "backend:" in text
+
+
+def test_audit_fix_says_who_finds_the_tokens_it_moved(cli_env, tmp_home):
+    env = {k: v for k, v in cli_env.items() if k != "PYTHON_KEYRING_BACKEND"}
+    env["PYPICREDS_STORE"] = "file"
+    pypirc = tmp_home / ".pypirc"
+    pypirc.write_text(f"[distutils]\nindex-servers =\n    local\n\n[local]\nrepository = http://127.0.0.1:9/l/\n"
+                      f"username = __token__\npassword = {DEFAULT}\n")
+    pypirc.chmod(0o600)
+    fixed = run_cli(["audit", "--fix"], env)
+    assert "fixed: moved the password of [local]" in fixed.stderr, fixed.stderr
+    assert "twine, hatch, pdm and flit find it through the keyring" in fixed.stderr
+    assert "pypicreds exec local -- uv publish" in fixed.stderr
