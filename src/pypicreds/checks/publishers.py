@@ -42,6 +42,16 @@ def _section(parser, name: str) -> dict:
     return dict(parser.items(name)) if parser.has_section(name) else {}
 
 
+def _env_then_section(environ, variable: str, section: dict, key: str, *, secret: bool = False) -> Value | None:
+    """A non-empty variable, else a non-empty key of the .pypirc section (hatch's and flit's
+    order; both take an empty value as none), else None."""
+    for source, mapping, name in (("env", environ, variable), ("pypirc", section, key)):
+        if mapping.get(name):
+            where = Value(source, None if secret else mapping[name], variable=variable if source == "env" else None)
+            return secret_value(where, mapping[name]) if secret else where
+    return None
+
+
 def _keyring_password(d: Diagnosis, keyring, url: str, username: str | None, otherwise: Value) -> Value:
     if username:
         found = keyring.password(url, username)
@@ -93,19 +103,14 @@ def _hatch(d, parser, environ, keyring, path) -> None:
     d.url = Value("env", url, variable="HATCH_INDEX_REPO") if "HATCH_INDEX_REPO" in environ else Value("command", url)
     section = _section(parser, repo or "main") or next(
         (_section(parser, s) for s in parser.sections() if _section(parser, s).get("repository") == url), {})
-    if environ.get("HATCH_INDEX_USER"):
-        d.username = Value("env", environ["HATCH_INDEX_USER"], variable="HATCH_INDEX_USER")
-    elif section.get("username"):
-        d.username = Value("pypirc", section["username"])
-    else:
-        d.username = Value("prompt")
+    d.username = _env_then_section(environ, "HATCH_INDEX_USER", section, "username") or Value("prompt")
+    if d.username.source == "prompt":
         d.notes.append(f"hatch finds no username for {url}: pass `-u {TOKEN}` (or HATCH_INDEX_USER), "
                        "or give a .pypirc section `repository =` this URL")
-    if environ.get("HATCH_INDEX_AUTH") is not None:
-        d.password = secret_value(Value("env", variable="HATCH_INDEX_AUTH"), environ["HATCH_INDEX_AUTH"])
-    elif section.get("password") is not None:
-        d.password = secret_value(Value("pypirc"), section["password"])
-    else:
+    # hatch reads the section's password only while it reads the username from there
+    pypirc_password = section if d.username.source == "pypirc" else {}
+    d.password = _env_then_section(environ, "HATCH_INDEX_AUTH", pypirc_password, "password", secret=True)
+    if d.password is None:
         user = d.username.value or (TOKEN if d.held is None else d.held.username)
         d.password = _keyring_password(d, keyring, url, user, Value("prompt"))
 
@@ -160,17 +165,9 @@ def _flit(d, parser, environ, keyring, path) -> None:
         if d.name != "pypi":
             d.notes.append(f"flit uploads `--repository {d.name}` to PyPI: [{d.name}] in {shown(path)} has no "
                            "`repository =` line (or is not listed)")
-    if environ.get("FLIT_USERNAME"):
-        d.username = Value("env", environ["FLIT_USERNAME"], variable="FLIT_USERNAME")
-    elif section.get("username"):
-        d.username = Value("pypirc", section["username"])
-    else:
-        d.username = Value("prompt")
-    if environ.get("FLIT_PASSWORD"):
-        d.password = secret_value(Value("env", variable="FLIT_PASSWORD"), environ["FLIT_PASSWORD"])
-    elif section.get("password"):
-        d.password = secret_value(Value("pypirc"), section["password"])
-    else:
+    d.username = _env_then_section(environ, "FLIT_USERNAME", section, "username") or Value("prompt")
+    d.password = _env_then_section(environ, "FLIT_PASSWORD", section, "password", secret=True)
+    if d.password is None:
         d.password = _keyring_password(d, keyring, d.url.value, d.username.value, Value("prompt"))
         d.notes.append("before that, flit asks the keyring for the project's own token "
                        "(pypi_token:project:NAME), which pypicreds keeps for `add --project`")

@@ -147,10 +147,11 @@ def names_to_unset(publisher: str, name: str | None) -> tuple[list[str], list[st
             key = poetry_key(name)
             names.extend([f"POETRY_REPOSITORIES_{key}_URL", f"POETRY_PYPI_TOKEN_{key}",
                           f"POETRY_HTTP_BASIC_{key}_USERNAME", f"POETRY_HTTP_BASIC_{key}_PASSWORD"])
-        elif publisher == "poetry":
+        elif name is None and publisher == "poetry":
             raise UsageError("poetry's variables carry the repository name", hint="pypicreds env NAME --unset --for poetry")
-        else:
+        elif name is None:
             notes.append("poetry's variables carry the repository name: `pypicreds env NAME --unset --for poetry` clears them")
+        # (else a name poetry cannot read from the environment: `--for all` set none of its variables)
     return names, notes
 
 
