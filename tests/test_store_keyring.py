@@ -81,7 +81,7 @@ def test_default_token_is_the_entry_twine_reads(keyring_service):
     # twine.auth.Resolver.get_password_from_keyring: keyring.get_password(url, username)
     assert keyring.get_password(KEY.url, "__token__") == TOKEN_A
     assert keyring.get_password(PROJECT.url, "__token__") is None
-    assert keyring.get_password(PROJECT.url, "__token__:project:foo") == TOKEN_B
+    assert keyring.get_password(PROJECT.url, "pypi_token:project:foo") == TOKEN_B  # where flit looks first
 
 
 def test_twine_uploads_with_the_stored_default_token(keyring_service, cli_env, pypiserver, tmp_path):
