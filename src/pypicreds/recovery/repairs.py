@@ -39,6 +39,7 @@ def _repair_add(data: dict) -> list[str]:
                         name=entry.name,
                         username=entry.username,
                         url=data.get("pypirc_url"),
+                        url_line=data.get("pypirc_url") is not None,  # (journals of older versions: None)
                         password=token if entry.plaintext else None,
                     )
                 except PypircError as e:
