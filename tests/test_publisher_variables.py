@@ -47,6 +47,12 @@ EXPECTED = {
 }
 
 
+def test_add_writes_the_url_even_for_a_builtin_index(env, tmp_home):
+    """flit uploads a section without `repository =` to PyPI; hatch finds a username by URL."""
+    assert "[testpypi]\nrepository = https://test.pypi.org/legacy/\nusername = __token__\n" in (
+        tmp_home / ".pypirc").read_text()
+
+
 @pytest.mark.parametrize("publisher", list(EXPECTED))
 def test_env_for_prints_exactly_the_publishers_variables(env, publisher):
     got = json_env(env, "testpypi", "--for", publisher)
@@ -201,8 +207,9 @@ def test_doctor_for_each_publisher_names_it_and_the_backend(env):
         assert result["publisher"] == publisher and result["keyring_backend"]["active"] is True, done.stderr
     twine = json.loads(run_cli(["doctor", "testpypi", "--json"], free).stdout)[0]
     assert twine["ok"] and twine["password"]["source"] == "keyring"  # through the vault backend
-    pdm = json.loads(run_cli(["doctor", "testpypi", "--for", "pdm", "--json"], free).stdout)[0]
-    assert pdm["ok"], pdm
+    for publisher in ("pdm", "hatch", "flit"):  # hatch and flit read [testpypi]'s repository = line
+        result = json.loads(run_cli(["doctor", "testpypi", "--for", publisher, "--json"], free).stdout)[0]
+        assert result["ok"] and result["password"]["source"] == "keyring", result
     uv = json.loads(run_cli(["doctor", "testpypi", "--for", "uv", "--json"], free).stdout)[0]
     assert not uv["ok"] and any("pypicreds exec testpypi" in d for d in uv["differences"])
     with_vars = {**free, "UV_PUBLISH_TOKEN": TOKEN, "UV_PUBLISH_URL": URL}
