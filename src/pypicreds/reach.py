@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 
+from .store.base import BACKEND_SWITCH_ENV, backend_switched_off
 from .store.index import Entry
 
-SWITCH_ENV = "PYPICREDS_KEYRING_BACKEND"  # (store/backend.py's; that module imports keyring)
 OWN_BACKEND = "pypicreds.store.backend.VaultKeyring"
 ASKERS = "twine, hatch, pdm and flit"
 
@@ -44,8 +44,8 @@ def configured_backend() -> tuple[str, str] | None:
 
 def backend_state() -> tuple[bool, str]:
     """(whether keyring in this environment reaches pypicreds' vault, in words why or how)."""
-    if os.environ.get(SWITCH_ENV, "").strip().lower() in ("off", "0", "no", "false"):
-        return False, f"pypicreds' keyring backend is switched off ({SWITCH_ENV}={os.environ[SWITCH_ENV]})"
+    if backend_switched_off():
+        return False, f"pypicreds' keyring backend is switched off ({BACKEND_SWITCH_ENV}={os.environ[BACKEND_SWITCH_ENV]})"
     configured = configured_backend()
     if configured is not None and configured[0] != OWN_BACKEND:
         return False, f"keyring is told to use {configured[0]} alone ({configured[1]}), so it never asks pypicreds' backend"

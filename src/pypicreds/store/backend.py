@@ -36,17 +36,17 @@ import os
 from keyring.backend import KeyringBackend
 from keyring.compat.properties import classproperty
 
-SWITCH_ENV = "PYPICREDS_KEYRING_BACKEND"  # "off" (or 0/no/false): not viable, as if not installed
 PRIORITY = 0.25
 VAULT_FILE = "vault.json"
-_OFF = ("off", "0", "no", "false")
 _said: set[str] = set()  # reasons already logged in this process
 
 
 def unavailable() -> str | None:
     """Why the backend is not viable here and now (None when it is): the off switch, or no vault."""
-    if os.environ.get(SWITCH_ENV, "").strip().lower() in _OFF:
-        return f"switched off by {SWITCH_ENV}"
+    from .base import BACKEND_SWITCH_ENV, backend_switched_off
+
+    if backend_switched_off():  # as if not installed
+        return f"switched off by {BACKEND_SWITCH_ENV}"
     try:
         from .. import paths
 

@@ -32,6 +32,15 @@ FLIT_PROJECT_PREFIX = "pypi_token:project:"
 TOKEN_USERNAME = "__token__"
 
 
+BACKEND_SWITCH_ENV = "PYPICREDS_KEYRING_BACKEND"  # "off" (0/no/false): the vault's keyring backend is not viable
+
+
+def backend_switched_off() -> bool:
+    import os
+
+    return os.environ.get(BACKEND_SWITCH_ENV, "").strip().lower() in ("off", "0", "no", "false")
+
+
 def keyring_entry(key: TokenKey) -> tuple[str, str]:
     """(service, username) under which other programs ask a keyring for `key`'s token.
 
