@@ -232,3 +232,17 @@ def test_audit_fix_says_who_finds_the_tokens_it_moved(cli_env, tmp_home):
     assert "fixed: moved the password of [local]" in fixed.stderr, fixed.stderr
     assert "twine, hatch, pdm and flit find it through the keyring" in fixed.stderr
     assert "pypicreds exec local -- uv publish" in fixed.stderr
+
+
+def test_doctor_says_when_the_publisher_on_path_has_no_pypicreds_beside_it(env, tmp_path):
+    """keyring finds backends only in its own environment: a twine whose environment lacks
+    pypicreds never asks the vault, and doctor says how to fix it."""
+    free = {k: v for k, v in env.items() if k != "PYTHON_KEYRING_BACKEND"}
+    lonely = tmp_path / "lonely"
+    subprocess.run(["python3", "-m", "venv", "--without-pip", str(lonely)], check=True)
+    (lonely / "bin" / "twine").write_text(f"#!{lonely}/bin/python\nimport twine\n")
+    (lonely / "bin" / "twine").chmod(0o755)
+    elsewhere = json.loads(run_cli(["doctor", "testpypi", "--json"], {**free, "PATH": f"{lonely}/bin:{free['PATH']}"}).stdout)[0]
+    assert not elsewhere["ok"] and any("pipx inject twine pypicreds" in d for d in elsewhere["differences"])
+    beside = json.loads(run_cli(["doctor", "testpypi", "--json"], free).stdout)[0]  # .venv's twine: pypicreds there
+    assert beside["ok"], beside

@@ -97,3 +97,35 @@ def who_finds(entries: list[Entry]) -> list[str]:
                 f"warning: a plain `twine upload -r {name}` will not find {it}: {warning}"]
     return [f"{ASKERS} find {it} {via}; for uv and poetry use `pypicreds exec {name} -- uv publish` "
             "(or `-- poetry publish`)"]
+
+
+def backend_beside(program: str) -> tuple[str, bool] | None:
+    """(the program's path, whether pypicreds' keyring backend is installed in its environment),
+    read from the `#!` line of the script on PATH; None when it is not on PATH or not a Python
+    script (keyring finds backends only in its own environment)."""
+    import glob
+    import shutil
+
+    found = shutil.which(program)
+    if found is None:
+        return None
+    try:
+        with open(found, "rb") as f:
+            first = f.readline(512)
+    except OSError:
+        return None
+    if not first.startswith(b"#!"):
+        return None
+    words = first[2:].decode("utf-8", "replace").split()
+    if not words or "python" not in os.path.basename(words[-1] if words[0].endswith("/env") else words[0]):
+        return None
+    interpreter = words[-1] if words[0].endswith("/env") else words[0]
+    prefix = os.path.dirname(os.path.dirname(interpreter))
+    for info in glob.glob(os.path.join(prefix, "lib", "python*", "site-packages", "pypicreds-*.dist-info")):
+        try:
+            with open(os.path.join(info, "entry_points.txt"), encoding="utf-8") as f:
+                if "[keyring.backends]" in f.read():
+                    return found, True
+        except OSError:
+            continue
+    return found, False

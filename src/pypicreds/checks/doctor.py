@@ -62,6 +62,7 @@ def diagnose(
             resolve(publisher, d, parser, environ, keyring, path)
         d.publisher, d.backend = publisher, backend
         _compare(d, held.get(repo))
+        _note_environment(d)
         results.append(d)
     if name is not None and name not in config.repositories and name not in held:
         results[0].notes.append(f"neither {shown(path)} nor pypicreds knows a repository called {name}")
@@ -232,6 +233,23 @@ class _Keyring:
             return None
         password = self.password(url, username)
         return (username, password) if password else None
+
+
+def _note_environment(d: Diagnosis) -> None:
+    """For a token in the vault: whether the publisher on PATH has pypicreds' backend beside it
+    (uv asks the `keyring` command, the others keyring in their own environment)."""
+    if d.held is None or d.held.store != "file" or not (d.backend and d.backend[0]):
+        return
+    from ..reach import backend_beside
+
+    program = "keyring" if d.publisher == "uv" else d.publisher
+    found = backend_beside(program)
+    if found is not None and not found[1]:
+        text = (f"`{program}` on PATH ({shown(found[0])}) runs in an environment without pypicreds, so its "
+                f"keyring never asks the vault: install pypicreds there (`pipx inject {program} pypicreds`, "
+                "or pip install pypicreds in that environment)")
+        through_vault = d.password is not None and d.password.source == "keyring" and d.password.vault
+        (d.differences if through_vault else d.notes).append(text)
 
 
 # --------------------------------------------------------------------------- comparing
