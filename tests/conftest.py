@@ -104,7 +104,9 @@ def secret_service(tmp_path_factory):
 
 @pytest.fixture
 def keyring_service(secret_service, monkeypatch):
-    """`secret_service`, emptied before and after the test, with its env set in this process."""
+    """`secret_service`, emptied before and after the test, with its env set in this process
+    (restarted first if a kill test made gnome-keyring abort: see SecretService.ensure_running)."""
+    secret_service.ensure_running()
     secret_service.clear()
     for name, value in secret_service.env.items():
         monkeypatch.setenv(name, value)

@@ -45,6 +45,20 @@ if [ ! -x .venv/bin/pypicreds ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ];
     printf '%s\n' "$want" >"$stamp"
 fi
 
+# --- the publishers, in an environment of their own (as on users' machines): twine, hatch, pdm,
+# flit, uv, poetry and keyring, with pypicreds installed beside them from this tree, so that
+# their keyring finds pypicreds' backend (tests/test_publishers.py). pdm 2.29 needs hishel < 2.
+# Redone when pyproject.toml or this list changes.
+publishers=(twine hatch pdm 'hishel[httpx2]>=1.4,<2' flit uv poetry keyring)
+pstamp=.venv-publishers/.pypicreds-install-stamp
+pwant="$(printf '%s\n' "$want" "${publishers[@]}" | sha256sum | cut -d' ' -f1)"
+if [ ! -x .venv-publishers/bin/python ] || [ "$(cat "$pstamp" 2>/dev/null)" != "$pwant" ]; then
+    say "installing twine, hatch, pdm, flit, uv, poetry and pypicreds into .venv-publishers"
+    [ -x .venv-publishers/bin/python ] || python3 -m venv .venv-publishers
+    .venv-publishers/bin/python -m pip install -q "${publishers[@]}" -e . </dev/null
+    printf '%s\n' "$pwant" >"$pstamp"
+fi
+
 # --- the tests ---
 rc=0
 .venv/bin/python -m pytest -n 2 "$@" </dev/null || rc=$?

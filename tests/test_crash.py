@@ -209,6 +209,8 @@ def kill_after(world: World, op: str, name: str, token: str | None, delay: float
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+        if world.keyring is not None:
+            world.keyring.ensure_running()  # gnome-keyring may abort on a client killed mid-call
     return proc.returncode == -signal.SIGKILL
 
 

@@ -38,6 +38,14 @@ def env(cli_env):
         ["env", "testpypi", "--shell", "tcsh"],
         ["env", "testpypi", "--ttl", "15m", "--shell", "dotenv"],
         ["env", "testpypi", "--ttl", "soon"],
+        ["env", "testpypi", "--for", "uv"],
+        ["env", "testpypi", "--for=poetry", "--shell", "fish"],
+        ["env", "testpypi", "--for", "all", "--shell", "json"],
+        ["env", "testpypi", "--for", "bogus"],
+        ["env", "--unset", "--for", "hatch"],
+        ["env", "--unset", "--for", "poetry"],
+        ["env", "testpypi", "--unset", "--for", "all"],
+        ["env", "testpypi", "--project", "foo"],
         ["env"],
         ["list"],
         ["list", "--json"],
@@ -46,6 +54,8 @@ def env(cli_env):
         ["exec", "testpypi", "--", "sh", "-c", 'echo "$TWINE_USERNAME $TWINE_REPOSITORY_URL"; exit 3'],
         ["exec", "testpypi", "--ttl", "5m", "--", "sh", "-c", 'test "$TWINE_PASSWORD" != ""'],
         ["exec", "testpypi", "--", "no-such-command-here"],
+        ["exec", "testpypi", "--for", "flit", "--", "sh", "-c", 'echo "$FLIT_USERNAME $FLIT_INDEX_URL"'],
+        ["exec", "testpypi", "--", "sh", "-c", 'echo "${TWINE_USERNAME-unset} ${UV_PUBLISH_URL-unset}"'],
         ["exec", "nope", "--", "true"],
         ["exec", "testpypi", "--mask", "--", "sh", "-c", 'echo "$TWINE_PASSWORD"; echo "x$TWINE_PASSWORD" >&2; exit 4'],
         ["exec", "--no-mask", "testpypi", "--", "sh", "-c", 'echo "$TWINE_USERNAME"'],
@@ -105,14 +115,15 @@ def test_unusual_argv_goes_to_typer(args):
 
 def test_parse_maps_options():
     assert fast.parse(["env", "pypi", "--shell=fish", "--project", "foo", "--ttl", "2h"]) == (
-        "env", {"name": "pypi", "shell": "fish", "project": "foo", "ttl": "2h", "unset": False})
+        "env", {"name": "pypi", "shell": "fish", "project": "foo", "ttl": "2h", "unset": False, "publisher": None})
+    assert fast.parse(["env", "pypi", "--for", "uv"])[1]["publisher"] == "uv"
     assert fast.parse(["list"]) == ("list", {"json_": False})
     assert fast.parse(["upload", "pypi", "a.whl", "b.tar.gz", "--skip-check", "--", "--verbose"]) == (
         "upload", {"name": "pypi", "files": ["a.whl", "b.tar.gz"], "skip_check": True, "project": None,
                    "ttl": None, "twine_options": ["--verbose"]})
     assert fast.parse(["exec", "pypi", "--ttl", "5m", "--", "twine", "--", "x"]) == (
         "exec", {"name": "pypi", "project": None, "ttl": "5m", "mask": False, "no_mask": False,
-                 "command": ["twine", "--", "x"]})
+                 "command": ["twine", "--", "x"], "publisher": None})
     assert fast.parse(["exec", "--mask", "pypi", "--", "twine"])[1]["mask"] is True
 
 

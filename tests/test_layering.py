@@ -113,8 +113,9 @@ def test_list_with_the_file_store_loads_nothing_heavy(file_env):
     assert not tops & (HEAVY | FRAMEWORKS), tops & (HEAVY | FRAMEWORKS)
 
 
-def test_env_with_a_key_file_vault_loads_cryptography_only(file_env):
-    tops = command_imports(["env", "local"], file_env)
+@pytest.mark.parametrize("extra", [[], ["--for", "all"], ["--for", "poetry", "--shell", "json"]])
+def test_env_with_a_key_file_vault_loads_cryptography_only(file_env, extra):
+    tops = command_imports(["env", "local", *extra], file_env)
     assert "cryptography" in tops  # it decrypts: proves the measurement sees imports
     assert not tops & {"keyring", "configupdater", "twine", *FRAMEWORKS}, tops & {"keyring", "configupdater", "twine", *FRAMEWORKS}
 

@@ -157,7 +157,7 @@ def test_unexpected_error_traceback_is_scrubbed(env):
     code = textwrap.dedent("""
         import sys
         from pypicreds.session import variables as session
-        def variables_for(entry, token):
+        def variables_for(entry, token, *publisher):
             raise RuntimeError("unexpected, while holding " + token)
         session.variables_for = variables_for
         from pypicreds.__main__ import main

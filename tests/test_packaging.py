@@ -24,9 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 VERSION_LINE = f"pypicreds {pypicreds.__version__}"
 
 
-def run(argv: list[str], env: dict[str, str], timeout: float = 240, **kwargs) -> subprocess.CompletedProcess:
-    result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout,
-                            stdin=subprocess.DEVNULL, **kwargs)
+def run(argv: list[str], env: dict[str, str], timeout: float = 240, input: str | None = None,
+        **kwargs) -> subprocess.CompletedProcess:
+    result = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=timeout, input=input,
+                            stdin=subprocess.DEVNULL if input is None else None, **kwargs)
     assert result.returncode == 0, f"{argv}:\n{result.stdout}\n{result.stderr}"
     return result
 
@@ -71,6 +72,12 @@ def test_wheel_installs_into_a_fresh_venv(dists, env, tmp_path):
     run([str(venv / "bin" / "python"), "-m", "pip", "install", "-q", str(dists["wheel"])], env)
     assert run([str(venv / "bin" / "pypicreds"), "--version"], env).stdout.strip() == VERSION_LINE
     assert run([str(venv / "bin" / "python"), "-m", "pypicreds", "--version"], env).stdout.strip() == VERSION_LINE
+    # keyring in that environment finds pypicreds' backend once a vault exists, with its priority
+    backends = [str(venv / "bin" / "keyring"), "--list-backends"]
+    assert "pypicreds" not in run(backends, env).stdout
+    run([str(venv / "bin" / "pypicreds"), "add", "x", "--url", "http://127.0.0.1:9/x/", "--store", "file",
+         "--token-stdin"], {**env}, input="a-private-index-password")
+    assert "pypicreds.store.backend.VaultKeyring (priority: 0.25)" in run(backends, env).stdout
 
 
 def _pipx(env: dict[str, str], base: Path) -> Path:

@@ -134,6 +134,7 @@ def test_env_other_syntaxes(cli_env):
     as_json = run_cli(["env", "local", "--shell", "json"], cli_env)
     assert json.loads(as_json.stdout) == {
         "TWINE_USERNAME": "__token__", "TWINE_PASSWORD": TOKEN, "TWINE_REPOSITORY_URL": "http://127.0.0.1:9/",
+        "PYPICREDS_PUBLISHER": "twine",
     }
     powershell = run_cli(["env", "local", "--shell", "powershell"], cli_env)
     assert f"$Env:TWINE_PASSWORD = '{TOKEN}';" in powershell.stdout.splitlines()

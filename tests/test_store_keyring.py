@@ -81,7 +81,7 @@ def test_default_token_is_the_entry_twine_reads(keyring_service):
     # twine.auth.Resolver.get_password_from_keyring: keyring.get_password(url, username)
     assert keyring.get_password(KEY.url, "__token__") == TOKEN_A
     assert keyring.get_password(PROJECT.url, "__token__") is None
-    assert keyring.get_password(PROJECT.url, "__token__:project:foo") == TOKEN_B
+    assert keyring.get_password(PROJECT.url, "pypi_token:project:foo") == TOKEN_B  # where flit looks first
 
 
 def test_twine_uploads_with_the_stored_default_token(keyring_service, cli_env, pypiserver, tmp_path):
@@ -215,3 +215,31 @@ def test_bad_timeout_value_is_a_usage_error(monkeypatch):
             KeyringStore()
     monkeypatch.setenv("PYPICREDS_KEYRING_TIMEOUT", "2.5")
     assert KeyringStore().timeout == 2.5
+
+
+def test_per_project_api_tokens_live_under_flits_names(keyring_service):
+    """flit asks (URL, pypi_token:project:NAME) first: that is where a per-project API token
+    goes; a per-project password of another user keeps "<user>:project:NAME" (flit would send it
+    as __token__). Entries an older pypicreds wrote are still read, deleted and moved."""
+    import keyring.backends.SecretService as secret_service
+
+    raw = secret_service.Keyring()
+    store = KeyringStore()
+    url = "https://upload.example.org/legacy/"
+    token_key = TokenKey("idx", url, "__token__", "foo")
+    store.set(token_key, TOKEN_A)
+    assert raw.get_password(url, "pypi_token:project:foo") == TOKEN_A
+    assert raw.get_password(url, "__token__:project:foo") is None
+    user_key = TokenKey("idx", url, "alice", "foo")
+    store.set(user_key, TOKEN_B)
+    assert raw.get_password(url, "alice:project:foo") == TOKEN_B
+    assert store.move_legacy(user_key) is False
+    old = TokenKey("idx", url, "__token__", "bar")
+    raw.set_password(url, "__token__:project:bar", TOKEN_B)  # as an older pypicreds left it
+    assert store.get(old) == TOKEN_B
+    assert store.move_legacy(old) is True and store.move_legacy(old) is False
+    assert raw.get_password(url, "pypi_token:project:bar") == TOKEN_B
+    assert raw.get_password(url, "__token__:project:bar") is None
+    raw.set_password(url, "__token__:project:bar", TOKEN_B)  # under both names (a killed move)
+    assert store.delete(old) is True
+    assert raw.get_password(url, "pypi_token:project:bar") is None and raw.get_password(url, "__token__:project:bar") is None

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import fsutil, paths, redact, repositories, tokens
+from . import fsutil, paths, reach, redact, repositories, tokens
 from .errors import PypicredsError, TokenFormatError, UsageError
 from .lock import locked
 from .pypirc import add_repository, remove_repository, set_password
@@ -112,12 +112,15 @@ def add(
             plaintext=plaintext, pypirc=str(pypirc_file) if pypirc_file else None, token_info=facts,
         )
         outcome = Outcome(entry=entry, notes=[note] if note else [], store=chosen.name)
-        outcome.notes += _write_new_entry(index, entry, chosen, token, None if repo.builtin else repo.url)
+        # `repository =` even for pypi and testpypi: twine knows their URLs, but flit uploads a
+        # section without one to PyPI, and hatch finds a section's username only by its URL
+        outcome.notes += _write_new_entry(index, entry, chosen, token, repo.url)
     outcome.notes.append(f"stored the token for {entry.label} in the {chosen.describe()}")
     if pypirc_file:
         where = "with the token as a plaintext password" if plaintext else "with no password"
         outcome.notes.append(f"wrote [{repo.name}] to {pypirc_file} {where}")
     outcome.notes.extend(token_notes)
+    outcome.notes.extend(reach.who_finds([entry]))
     return outcome
 
 
@@ -167,7 +170,7 @@ def _write_new_entry(index: Index, entry: Entry, store: TokenStore, token: str, 
     try:
         if pypirc_file:
             entry.pypirc_record = add_repository(
-                pypirc_file, name=entry.name, username=entry.username, url=pypirc_url,
+                pypirc_file, name=entry.name, username=entry.username, url=pypirc_url, url_line=True,
                 password=token if entry.plaintext else None,
             )
             journal.update(phase="pypirc", record=entry.pypirc_record, pypirc_after=digest(pypirc_file))
@@ -283,6 +286,7 @@ def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
         outcome.notes.append(f"rotated the token for {entry.label} in the {store.describe()}")
         outcome.notes.extend(token_notes)
         page = repositories.revoke_page(entry.url)
+        outcome.notes.extend(reach.who_finds([entry]))
         if page:
             outcome.notes.append(f"now revoke the old token at {page}")
         else:

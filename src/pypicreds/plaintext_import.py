@@ -14,7 +14,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import paths, pypirc, redact, repositories, tokens
+from . import paths, pypirc, reach, redact, repositories, tokens
 from .errors import PypicredsError
 from .lock import locked
 from .recovery import repair_if_needed
@@ -51,6 +51,7 @@ class ImportReport:
     moved: list[Moved] = field(default_factory=list)
     kept: list[Kept] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    reach: list[str] = field(default_factory=list)  # who finds the moved tokens now (reach.py)
 
 
 def twine_username(url: str, configured: str | None) -> str | None:
@@ -104,7 +105,17 @@ def import_tokens(
                 report.moved.append(_move_one(path, name, line, chosen))
             except PypicredsError as e:
                 report.kept.append(Kept(name, line, e.message))
+    report.reach = who_finds_moved({m.name for m in report.moved})
     return report
+
+
+def who_finds_moved(names: set[str]) -> list[str]:
+    """reach.who_finds for the repositories whose passwords moved, one line per store."""
+    entries = [e for e in Index.load().entries if e.name in names and e.project is None]
+    lines: list[str] = []
+    for store in sorted({e.store for e in entries}):
+        lines += reach.who_finds([e for e in entries if e.store == store])
+    return lines
 
 
 def _token_facts(token: str) -> dict:

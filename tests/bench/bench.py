@@ -34,6 +34,7 @@ ROOT = TESTS.parent
 sys.path.insert(0, str(TESTS / "helpers"))
 
 from macaroon_mint import mint  # noqa: E402
+from publishing import PUBLISHERS_PYTHON  # noqa: E402
 from realparts import VENV_BIN, PyPIServer, SecretService, make_wheel  # noqa: E402
 
 PYTHON = str(VENV_BIN / "python")
@@ -234,6 +235,55 @@ def row_exec_mask(tmp: Path, rounds: int) -> Row:
                      lambda: run_piped([PYPICREDS, "exec", "local", "--no-mask", "--", *child], env))
     return Row("exec-mask", "pypicreds exec --mask -- CHILD (prints 10 MB)",
                "pypicreds exec --no-mask -- CHILD (the child alone)", 1.10, a, b)
+def row_upload_backend(tmp: Path, rounds: int) -> Row:
+    """Both sides: twine of the publishers' environment (pypicreds installed beside it), keyring
+    choosing by itself with no D-Bus. A finds the token through pypicreds' vault backend (nothing
+    in .pypirc or the environment); B gets the same token in TWINE_PASSWORD."""
+    secret = token()
+    home = tmp / "upload-backend"
+    env = base_env(home)
+    env.pop("PYTHON_KEYRING_BACKEND")
+    dist = home / "dist"
+    dist.mkdir(parents=True)
+    wheels = iter([make_wheel(dist, "bench-backend", f"1.{i}") for i in range(2 * (rounds + 1))])
+    with PyPIServer(tmp / "pypiserver-backend", {"__token__": secret}) as server:
+        add({**env, "PYPICREDS_STORE": "file"}, "local", secret, "--url", server.url)
+        twine = [str(PUBLISHERS_PYTHON), "-m", "twine", "--no-color", "upload", "--non-interactive",
+                 "--disable-progress-bar"]
+        twine_env = {**env, "TWINE_USERNAME": "__token__", "TWINE_PASSWORD": secret, "TWINE_REPOSITORY_URL": server.url}
+        a, b = alternate(rounds, lambda: run([*twine, "-r", "local", str(next(wheels))], env),
+                         lambda: run([*twine, str(next(wheels))], twine_env))
+    return Row("upload-backend", "twine upload -r NAME, token via pypicreds' keyring backend",
+               "twine upload, the same token in TWINE_PASSWORD", 1.10, a, b)
+
+
+# `keyring get` as the keyring command runs it, with pypicreds' entry point kept (A) or filtered
+# out (B): the cost every program that uses keyring pays for pypicreds being installed.
+KEYRING_GET = """
+import sys, importlib.metadata as std
+import importlib_metadata as backport
+hide = sys.argv.pop(1) == "hide"
+for module in (std, backport):
+    def entry_points(*args, _real=module.entry_points, **kwargs):
+        found = _real(*args, **kwargs)
+        return type(found)(ep for ep in found if not (hide and ep.value.startswith("pypicreds")))
+    module.entry_points = entry_points
+from keyring.cli import main
+sys.exit(main())
+"""
+
+
+def row_keyring_get(tmp: Path, rounds: int, service: SecretService) -> Row:
+    """A URL pypicreds does not hold, a vault present, a real Secret Service: keyring's chainer
+    asks both backends (A), or the Secret Service alone (B)."""
+    env = {**base_env(tmp / "keyring-get"), **service.env}
+    env.pop("PYTHON_KEYRING_BACKEND")
+    add({**env, "PYPICREDS_STORE": "file"}, "local", token(), "--url", LOCAL_URL)
+    argv = ["get", "https://elsewhere.example/legacy/", "__token__"]
+    a, b = alternate(rounds, lambda: run([str(PUBLISHERS_PYTHON), "-c", KEYRING_GET, "keep", *argv], env, check=False),
+                     lambda: run([str(PUBLISHERS_PYTHON), "-c", KEYRING_GET, "hide", *argv], env, check=False))
+    return Row("keyring-get", "keyring get URL-not-held, pypicreds installed",
+               "keyring get, pypicreds' entry point filtered out", 1.05, a, b)
 
 
 # --- main ----------------------------------------------------------------------------------------
@@ -244,20 +294,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=30, help="timed runs of each A and B per row (default 30)")
     parser.add_argument("--upload-rounds", type=int, default=25, help="rounds for the upload row (default 25: its ratio is the closest to its budget)")
     parser.add_argument("--slack", type=float, default=1.0, help="multiply every budget (e.g. 2.0 in CI)")
-    parser.add_argument("--only", action="append", help="run only these rows: env-file env-keyring list add-big upload exec-mask")
+    parser.add_argument("--only", action="append",
+                        help="run only these rows: env-file env-keyring list add-big upload exec-mask upload-backend "
+                             "keyring-get")
     args = parser.parse_args(argv)
 
     compileall.compile_dir(str(ROOT / "src"), quiet=1)
     print("bench: byte-compiled src/ and running without PYTHONDONTWRITEBYTECODE", file=sys.stderr)
-    wanted = set(args.only or ["env-file", "env-keyring", "list", "add-big", "upload", "exec-mask"])
+    wanted = set(args.only or ["env-file", "env-keyring", "list", "add-big", "upload", "exec-mask", "upload-backend",
+                               "keyring-get"])
     tmp = Path(tempfile.mkdtemp(prefix="pypicreds-bench-"))
     rows: list[Row] = []
     try:
         with contextlib.ExitStack() as stack:
             if "env-file" in wanted:
                 rows.append(row_env_file(tmp, args.rounds))
-            if "env-keyring" in wanted:
+            service = None
+            if wanted & {"env-keyring", "keyring-get"}:
                 service = stack.enter_context(SecretService(tmp / "secret-service"))
+            if "env-keyring" in wanted:
                 rows.append(row_env_keyring(tmp, args.rounds, service))
             if "list" in wanted:
                 rows.append(row_list(tmp, args.rounds))
@@ -267,6 +322,10 @@ def main(argv: list[str] | None = None) -> int:
                 rows.append(row_upload(tmp, args.upload_rounds))
             if "exec-mask" in wanted:
                 rows.append(row_exec_mask(tmp, args.rounds))
+            if "upload-backend" in wanted:
+                rows.append(row_upload_backend(tmp, args.upload_rounds))
+            if "keyring-get" in wanted:
+                rows.append(row_keyring_get(tmp, args.rounds, service))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -11,78 +11,33 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
-from .. import paths, repositories, tokens
+from .. import paths, repositories
 from ..errors import PypicredsError
 from ..paths import shown
 from ..pypirc import index_servers, parse_file, read_repositories, twine_view
-from ..store.index import Entry, Index
+from ..store.index import Index
+from .diagnosis import Diagnosis, Value, secret_value
 
 PYPI_UPLOAD_URLS = repositories.PYPI_UPLOAD_URLS
 _PYPI_HOSTNAMES = {"pypi.python.org", "testpypi.python.org", "upload.pypi.org", "test.pypi.org"}
 
 
-@dataclass
-class Value:
-    """One resolved setting and where it came from. `value` is None for the password."""
-
-    source: str  # env, url, pypirc, builtin, forced, keyring, trusted-publishing, prompt
-    value: str | None = None
-    section: str | None = None  # for source pypirc: the section it was read from
-    line: int | None = None
-    fingerprint: str | None = None  # password only
-    empty: bool = False  # password only: an empty value twine would send
-
-    def to_json(self, secret: bool = False) -> dict:
-        data = {"source": self.source, "section": self.section, "line": self.line}
-        if secret:
-            data.update(fingerprint=self.fingerprint, empty=self.empty)
-        else:
-            data["value"] = self.value
-        return data
-
-
-@dataclass
-class Diagnosis:
-    name: str
-    pypirc: str
-    error: str | None = None
-    url: Value | None = None
-    username: Value | None = None
-    password: Value | None = None
-    held: Entry | None = None  # what pypicreds' index holds for this name (no token)
-    differences: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.differences
-
-    def to_json(self) -> dict:
-        return {
-            "name": self.name,
-            "pypirc": self.pypirc,
-            "ok": self.ok,
-            "error": self.error,
-            "url": {**self.url.to_json(), "value": repositories.shown_url(self.url.value)} if self.url else None,
-            "username": self.username.to_json() if self.username else None,
-            "password": self.password.to_json(secret=True) if self.password else None,
-            "pypicreds": None if self.held is None else {
-                "url": self.held.url, "username": self.held.username, "store": self.held.store,
-                "fingerprint": self.held.fingerprint,
-            },
-            "differences": self.differences,
-            "notes": self.notes,
-        }
-
-
 def diagnose(
-    name: str | None = None, *, pypirc: Path | None = None, environ: Mapping[str, str] | None = None
+    name: str | None = None, *, pypirc: Path | None = None, environ: Mapping[str, str] | None = None,
+    publisher: str = "twine",
 ) -> list[Diagnosis]:
-    """One Diagnosis per repository (or just `name`): what `twine upload -r NAME` would use."""
+    """One Diagnosis per repository (or just `name`): what `twine upload -r NAME` would use (or
+    the other publisher's upload: checks/publishers.py)."""
+    from ..reach import backend_state
+    from ..session.variables import PUBLISHERS
+
+    if publisher not in PUBLISHERS:
+        from ..errors import UsageError
+
+        raise UsageError(f"unknown publisher {publisher[:40]!r}", hint=f"use --for with one of: {', '.join(PUBLISHERS)}")
     environ = os.environ if environ is None else environ
     path = paths.pypirc_path(pypirc)
     parsed = parse_file(path)  # also: a clear error, with its line, if unparsable
@@ -94,11 +49,20 @@ def diagnose(
         names = [name]
     else:
         names = list(dict.fromkeys([*config.repositories, *held]))
-    keyring = _Keyring()
+    backend = backend_state()
+    keyring = _Keyring(backend[0])
     results = []
     for repo in names:
-        d = _resolve(repo, parser, lines, environ, keyring, path)
+        if publisher == "twine":
+            d = _resolve(repo, parser, lines, environ, keyring, path)
+        else:
+            from .publishers import resolve
+
+            d = Diagnosis(name=repo, pypirc=str(path), held=held.get(repo))
+            resolve(publisher, d, parser, environ, keyring, path)
+        d.publisher, d.backend = publisher, backend
         _compare(d, held.get(repo))
+        _note_environment(d)
         results.append(d)
     if name is not None and name not in config.repositories and name not in held:
         results[0].notes.append(f"neither {shown(path)} nor pypicreds knows a repository called {name}")
@@ -107,9 +71,10 @@ def diagnose(
             d.notes.append(f"{shown(path)} is a symbolic link to {os.path.realpath(path)}, which does not exist: "
                            "twine reads no repositories from it")
     default_file = Path(os.path.expanduser("~/.pypirc"))
-    if os.path.realpath(path) != os.path.realpath(default_file):
+    if publisher in ("twine", "flit", "hatch") and os.path.realpath(path) != os.path.realpath(default_file):
         for d in results:
-            d.notes.append(f"twine reads {shown(default_file)} unless given --config-file {shown(path)}")
+            d.notes.append(f"{publisher} reads {shown(default_file)}" + (
+                f" unless given --config-file {shown(path)}" if publisher == "twine" else ""))
     return results
 
 
@@ -156,22 +121,22 @@ def _resolve(name, parser, lines, environ, keyring, path: Path) -> Diagnosis:
             "username", cfg["username"], name, lines, listed=_listed(name, parser))
     else:
         found = keyring.username(url)
-        d.username = Value("keyring", found) if found else Value("prompt")
+        d.username = Value("keyring", found, vault=keyring.from_vault) if found else Value("prompt")
         if keyring.problem:
             d.notes.append(f"keyring: {keyring.problem}")
 
     cli_password = environ.get("TWINE_PASSWORD")
     if cli_password is not None:
-        d.password = _secret(Value("env"), cli_password)
+        d.password = secret_value(Value("env"), cli_password)
     elif cfg.get("password") is not None:
         where = Value("url") if env_url else _configured("password", None, name, lines, listed=_listed(name, parser))
-        d.password = _secret(where, cfg["password"])
+        d.password = secret_value(where, cfg["password"])
     elif d.username.value is None:
         d.password = Value("prompt")  # twine stops at the username prompt first
     else:
         found = keyring.password(url, d.username.value)
         if found:
-            d.password = _secret(Value("keyring", line=None), found)
+            d.password = secret_value(Value("keyring", vault=keyring.from_vault), found)
         elif is_pypi and d.username.value == repositories.DEFAULT_USERNAME:
             d.password = Value("trusted-publishing")
         else:
@@ -213,19 +178,16 @@ def _configured(key: str, value: str | None, name: str, lines, builtin: bool = F
     return Value("pypirc", value, section=where.section if where else None, line=where.line if where else None)
 
 
-def _secret(where: Value, password: str) -> Value:
-    where.empty = password == ""
-    where.fingerprint = tokens.fingerprint(password) if password else None
-    return where
-
-
 class _Keyring:
-    """twine's two keyring questions, asked through pypicreds' bounded keyring calls. Like twine,
-    an unusable keyring answers nothing (twine logs it and moves on)."""
+    """The keyring's answers, asked through pypicreds' bounded keyring calls, and then pypicreds'
+    vault as its keyring backend answers a publisher (when the backend is active). Like twine, an
+    unusable keyring answers nothing (twine logs it and moves on)."""
 
-    def __init__(self) -> None:
+    def __init__(self, vault_active: bool = False) -> None:
         self.problem: str | None = None
         self._store = None
+        self.vault_active = vault_active
+        self.from_vault = False  # the last answer came from the vault backend
 
     def _call(self, action):
         from ..store.keyring import KeyringStore
@@ -238,13 +200,60 @@ class _Keyring:
             self.problem = e.message
             return None
 
+    def _vault(self, url: str, username: str | None):
+        if not self.vault_active:
+            return None
+        from ..store.backend import lookup
+
+        try:
+            found = lookup(url, username)
+        except PypicredsError:  # a damaged vault: the backend answers nothing too
+            return None
+        self.from_vault = found is not None
+        return found
+
     def password(self, url: str, username: str) -> str | None:
         from ..store import TokenKey
 
-        return self._call(lambda s: s.get(TokenKey("twine", url, username)))
+        self.from_vault = False
+        found = self._call(lambda s: s.get(TokenKey("twine", url, username)))
+        if found:
+            return found
+        vault = self._vault(url, username)
+        return vault[1] if vault else None
 
     def username(self, url: str) -> str | None:
-        return self._call(lambda s: s.credential_username(url))
+        self.from_vault = False
+        found = self._call(lambda s: s.credential_username(url))
+        if found:
+            return found
+        vault = self._vault(url, None)
+        return vault[0] if vault else None
+
+    def credential(self, url: str) -> tuple[str, str] | None:
+        """(username, password) the keyring offers for `url` with no username (pdm asks so)."""
+        username = self.username(url)
+        if not username:
+            return None
+        password = self.password(url, username)
+        return (username, password) if password else None
+
+
+def _note_environment(d: Diagnosis) -> None:
+    """For a token in the vault: whether the publisher on PATH has pypicreds' backend beside it
+    (uv asks the `keyring` command, the others keyring in their own environment)."""
+    if d.held is None or d.held.store != "file" or not (d.backend and d.backend[0]):
+        return
+    from ..reach import backend_beside
+
+    program = "keyring" if d.publisher == "uv" else d.publisher
+    found = backend_beside(program)
+    if found is not None and not found[1]:
+        text = (f"`{program}` on PATH ({shown(found[0])}) runs in an environment without pypicreds, so its "
+                f"keyring never asks the vault: install pypicreds there (`pipx inject {program} pypicreds`, "
+                "or pip install pypicreds in that environment)")
+        through_vault = d.password is not None and d.password.source == "keyring" and d.password.vault
+        (d.differences if through_vault else d.notes).append(text)
 
 
 # --------------------------------------------------------------------------- comparing
@@ -254,36 +263,38 @@ def _compare(d: Diagnosis, entry) -> None:
     if entry is not None:
         d.held = entry
     if d.error:
-        d.differences.append(f"twine cannot upload to {d.name}: {d.error}")
+        d.differences.append(f"{d.publisher} cannot upload to {d.name}: {d.error}")
         return
     password = d.password
     if password.source == "pypirc" and password.empty:
         d.differences.append(
-            f"[{password.section}] line {password.line} is an empty `password =`: twine sends an empty "
+            f"[{password.section}] line {password.line} is an empty `password =`: {d.publisher} sends an empty "
             "password and never asks the keyring"
         )
     if password.source == "env" and password.empty:
-        d.differences.append("TWINE_PASSWORD is set but empty: twine sends an empty password")
+        d.differences.append(f"{password.variable or 'TWINE_PASSWORD'} is set but empty: {d.publisher} sends an empty password")
     if entry is None:
         if password.source in ("prompt", "trusted-publishing"):
-            d.notes.append("no password found: twine would " + (
+            d.notes.append(f"no password found: {d.publisher} would " + (
                 "try Trusted Publishing (in CI), then prompt" if password.source == "trusted-publishing"
                 else "prompt (or fail with --non-interactive)"))
         return
     if d.url.value != entry.url:
-        d.differences.append(f"twine uploads to {repositories.shown_url(d.url.value)}, "
+        d.differences.append(f"{d.publisher} uploads to {repositories.shown_url(d.url.value)}, "
                              f"but pypicreds holds the token for {entry.url}")
-    if d.username.value != entry.username:
+    if d.username.value is None:
+        d.differences.append(f"{d.publisher} finds no username (it would prompt); pypicreds holds {entry.username!r}")
+    elif d.username.value != entry.username:
         d.differences.append(
-            f"twine uses the username {d.username.value!r} ({d.username.source}), pypicreds holds {entry.username!r}"
+            f"{d.publisher} uses the username {d.username.value!r} ({d.username.source}), pypicreds holds {entry.username!r}"
         )
     if password.fingerprint == entry.fingerprint:
         if password.source in ("env", "pypirc"):
-            d.notes.append(f"the stored token also reaches twine through {_where(password)}")
+            d.notes.append(f"the stored token also reaches {d.publisher} through {_where(password)}")
         return
     if password.source in ("env", "pypirc", "url") and not password.empty:
         d.differences.append(
-            f"twine takes the password from {_where(password)} (fingerprint {password.fingerprint}), "
+            f"{d.publisher} takes the password from {_where(password)} (fingerprint {password.fingerprint}), "
             f"not the token pypicreds holds (fingerprint {entry.fingerprint})"
         )
     elif password.source == "keyring":
@@ -293,20 +304,22 @@ def _compare(d: Diagnosis, entry) -> None:
         )
     elif not password.empty:
         if entry.store == "file":
+            why = d.backend[1] if d.backend and not d.backend[0] else "the keyring did not answer for it"
             d.differences.append(
-                f"the token is in pypicreds' encrypted file, which twine cannot read: "
-                f"use `pypicreds upload {d.name}` or `pypicreds exec {d.name} -- twine upload ...`"
+                f"{d.publisher} does not find the token in pypicreds' encrypted file ({why}): use "
+                f"`pypicreds exec {d.name} -- ...`" + (f" or `pypicreds upload {d.name}`" if d.publisher == "twine" else "")
             )
         else:
             d.differences.append(
-                f"twine asks the keyring for {repositories.shown_url(d.url.value)!r} / {d.username.value!r} and finds nothing; "
+                f"{d.publisher} asks the keyring for {repositories.shown_url(d.url.value)!r} / {d.username.value!r} "
+                "and finds nothing; "
                 f"pypicreds stored the token under {entry.url!r} / {entry.username!r}"
             )
 
 
 def _where(value: Value) -> str:
     if value.source == "env":
-        return "TWINE_PASSWORD"
+        return value.variable or "TWINE_PASSWORD"
     if value.source == "url":
         return "the credentials in TWINE_REPOSITORY_URL"
     return f"[{value.section}] line {value.line} of .pypirc"

@@ -17,42 +17,74 @@ def ttl_seconds(value: str | None) -> int | None:
     return parse_duration(value)
 
 
-def env(name: str | None, shell: str | None, unset: bool, project: str | None, ttl: str | None) -> None:
+def env(name: str | None, shell: str | None, unset: bool, project: str | None, ttl: str | None,
+        publisher: str | None = None) -> None:
     from ..session import shells, variables
 
     syntax = shells.check_shell(shell or shells.default_shell())
+    chosen = variables.check_publisher(publisher or "twine")
     if shell is None and (hint := shells.detect_shell_hint()):
         output.note(hint)
     if unset:
-        output.data(shells.render_unset(list(variables.TWINE_VARIABLES), syntax))
+        names, notes = variables.names_to_unset(chosen, name)
+        if syntax == "json":
+            names.append(variables.PUBLISHER_VARIABLE)
+        output.data(shells.render_unset(names, syntax))
+        for line in notes:
+            output.note(line)
         return
     if name is None:
         from ..errors import UsageError
 
         raise UsageError("missing the repository name", hint="pypicreds env testpypi")
-    values = variables.twine_variables(name, project, ttl_seconds(ttl))  # a prompt goes to the terminal
+    given = variables.handover(name, project, ttl_seconds(ttl), chosen)  # a prompt goes to the terminal
+    values = given.variables
     from ..session import ci
 
     ci.announce(ci.handed_out(values))  # stderr: stdout is for the shell to evaluate
+    if syntax == "json":  # names the publisher, as a variable: the object stays a plain environment
+        values = {**values, variables.PUBLISHER_VARIABLE: chosen}
     output.data(shells.render_set(values, syntax))
+    for line in given.notes:
+        output.note(line)
+    how = _publisher_note(given)
     if syntax in ("dotenv", "json"):
-        output.note("while TWINE_REPOSITORY_URL is set, twine ignores -r")
+        if how:
+            output.note(how)
         return
-    clear = shells.evaluate_command(syntax, "--unset")
-    output.note(f"while TWINE_REPOSITORY_URL is set, twine ignores -r; clear the variables with `{clear}`")
+    option = "" if chosen == "twine" else f" --for {chosen}"
+    args = f"--unset{option}" if chosen not in ("poetry", "all") else f"{name} --unset{option}"
+    output.note((f"{how}; " if how else "") + f"clear the variables with `{shells.evaluate_command(syntax, args)}`")
 
 
-def exec_(name: str, command: list[str], project: str | None, ttl: str | None, mask: bool = False,
-          no_mask: bool = False) -> int:
+def _publisher_note(given) -> str:
+    """What to run (or not run) while the variables are set."""
+    if given.publisher == "poetry":
+        from ..session.variables import poetry_repository
+
+        name = given.entry.name
+        return "publish with `poetry publish" + ("" if name == "pypi" else f" -r {poetry_repository(name)}") + "`"
+    return {
+        "twine": "while TWINE_REPOSITORY_URL is set, twine ignores -r",
+        "all": "while TWINE_REPOSITORY_URL is set, twine ignores -r",
+        "flit": "while FLIT_INDEX_URL is set, run `flit publish` without --repository",
+    }.get(given.publisher, "")
+
+
+def exec_(name: str, command: list[str], project: str | None, ttl: str | None, publisher: str | None = None,
+          mask: bool = False, no_mask: bool = False) -> int:
     """Returns only by raising, or (masking) with the child's exit status."""
     from ..recovery import repair_if_needed
     from ..session import ci
-    from ..session.execute import exec_command
+    from ..session.execute import exec_command, prepare
 
     masking = ci.masking_wanted(mask, no_mask)
     if repair_if_needed():
         output.repairs()  # exec replaces this process: say it now
-    return exit_status(exec_command(name, command, project, ttl_seconds(ttl), mask=masking,
+    program, given = prepare(name, command, project, ttl_seconds(ttl), publisher)
+    for line in given.notes:
+        output.note(line)
+    return exit_status(exec_command(program, command, name, given, mask=masking,
                                     before_exec=output.repairs))  # (what was found since, before exec)
 
 

@@ -32,7 +32,7 @@ class Grammar:
 GRAMMARS = {
     "env": Grammar(
         ("name",), 0,
-        values={"--shell": "shell", "--project": "project", "--ttl": "ttl"},
+        values={"--shell": "shell", "--project": "project", "--ttl": "ttl", "--for": "publisher"},
         flags={"--unset": "unset"},
     ),
     "list": Grammar((), 0, values={}, flags={"--json": "json_"}),
@@ -43,7 +43,7 @@ GRAMMARS = {
         flags={"--plaintext": "plaintext", "--no-pypirc": "no_pypirc", "--token-stdin": "token_stdin"},
     ),
     "exec": Grammar(
-        ("name",), 1, values={"--project": "project", "--ttl": "ttl"},
+        ("name",), 1, values={"--project": "project", "--ttl": "ttl", "--for": "publisher"},
         flags={"--mask": "mask", "--no-mask": "no_mask"},
         rest="command", rest_required=True,
     ),

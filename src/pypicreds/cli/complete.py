@@ -71,6 +71,12 @@ def complete_shell(incomplete: str) -> list[tuple[str, str]]:
     return [(name, SHELL_HELP.get(name, name)) for name in SHELLS if name.startswith(incomplete)]
 
 
+def complete_publisher(incomplete: str) -> list[str]:
+    from ..session.variables import CHOICES
+
+    return [name for name in CHOICES if name.startswith(incomplete)]
+
+
 def completion_script(shell: str) -> str:
     """The script Typer generates for `shell`, exactly as `pypicreds` itself prints it."""
     import subprocess  # deferred: only the regenerate script needs it, not every Tab press

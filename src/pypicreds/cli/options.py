@@ -38,3 +38,9 @@ ShellOpt = Annotated[
     typer.Option("--shell", help="Syntax: sh, bash, zsh, fish, powershell, dotenv or json [default: sh].",
                  show_default=False, autocompletion=complete.complete_shell),
 ]
+PublisherOpt = Annotated[
+    Optional[str],
+    typer.Option("--for", help="Whose variables: twine, uv, hatch, pdm, flit, poetry or all [default: twine; "
+                 "exec: the publisher the command runs, else twine].",
+                 show_default=False, autocompletion=complete.complete_publisher),
+]

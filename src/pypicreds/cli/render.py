@@ -151,7 +151,7 @@ def audit_report(findings: list[Finding]) -> str:
 
 
 _SOURCES = {  # (a value from the environment is named by _source itself)
-    "url": "from the credentials in TWINE_REPOSITORY_URL",
+    "url": "from the credentials in TWINE_REPOSITORY_URL", "command": "given on its command line",
     "builtin": "built into twine", "forced": "forced by twine for PyPI URLs", "keyring": "from the keyring",
     "trusted-publishing": "none: twine would try Trusted Publishing (CI only), then prompt",
     "prompt": "none: twine would prompt (or fail with --non-interactive)",
@@ -161,24 +161,27 @@ _SOURCES = {  # (a value from the environment is named by _source itself)
 _ENV_NAMES = {"url": "TWINE_REPOSITORY_URL", "username": "TWINE_USERNAME", "password": "TWINE_PASSWORD"}
 
 
-def _source(value, what: str) -> str:
+def _source(value, what: str, publisher: str = "twine") -> str:
     if value.source == "pypirc":
-        return f"from .pypirc [{value.section}] line {value.line}"
+        return f"from .pypirc [{value.section}] line {value.line}" if value.line else "from .pypirc"
     if value.source == "env":
-        return f"from {_ENV_NAMES[what]}"
-    return _SOURCES.get(value.source, value.source)
+        return f"from {value.variable or _ENV_NAMES[what]}"
+    if value.source == "keyring" and value.vault:
+        return "from the keyring: pypicreds' vault, through its keyring backend"
+    text = _SOURCES.get(value.source, value.source)
+    return text if publisher == "twine" else text.replace("twine", publisher).replace(" for PyPI URLs", "")
 
 
 def diagnosis_text(d: Diagnosis) -> str:
-    lines = [inert(d.name)]
+    lines = [inert(d.name) if d.publisher == "twine" else f"{inert(d.name)} (for {d.publisher})"]
     if d.error:
-        lines.append(f"  twine:     error: {inert(d.error)}")
+        lines.append(f"  {d.publisher + ':':<10} error: {inert(d.error)}")
     else:
-        lines.append(f"  url:       {inert(shown_url(d.url.value))}  ({_source(d.url, 'url')})")
-        lines.append(f"  username:  {inert(d.username.value or '-')}  ({_source(d.username, 'username')})")
+        lines.append(f"  url:       {inert(shown_url(d.url.value or '-'))}  ({_source(d.url, 'url', d.publisher)})")
+        lines.append(f"  username:  {inert(d.username.value or '-')}  ({_source(d.username, 'username', d.publisher)})")
         pw = d.password
         what = "empty" if pw.empty else (f"fingerprint {pw.fingerprint}" if pw.fingerprint else "-")
-        lines.append(f"  password:  {what}  ({_source(pw, 'password')})")
+        lines.append(f"  password:  {what}  ({_source(pw, 'password', d.publisher)})")
     if d.held:
         h = d.held
         lines.append(f"  pypicreds: {h.url} as {h.username}, {h.store} store, fingerprint {h.fingerprint}")
@@ -186,6 +189,8 @@ def diagnosis_text(d: Diagnosis) -> str:
         lines.append("  pypicreds: holds no token for it")
     lines += [f"  differs:   {inert(text)}" for text in d.differences]
     lines += [f"  note:      {inert(text)}" for text in d.notes]
+    if d.backend is not None:
+        lines.append(f"  backend:   pypicreds' keyring backend: {inert(d.backend[1])}")
     if d.held and not d.differences:
-        lines.append("  ok:        twine uses the token pypicreds holds")
+        lines.append(f"  ok:        {d.publisher} uses the token pypicreds holds")
     return "\n".join(lines)

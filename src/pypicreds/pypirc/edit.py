@@ -64,8 +64,10 @@ def add_repository(
     username: str,
     url: str | None = None,
     password: str | None = None,
+    url_line: bool = False,
 ) -> dict[str, Any]:
-    """Write `[name]` (username, and `repository` unless it is the built-in URL) and list
+    """Write `[name]` (username, and `repository` unless it is the built-in URL, or with
+    `url_line` always: flit and hatch find a built-in index's section only by it) and list
     `name` in index-servers. `password` only for the plaintext store; never an empty one.
 
     Returns a JSON-serialisable record of what was created, for `remove_repository`.
@@ -100,7 +102,7 @@ def add_repository(
             "replaced": {},
         }
         want = {}
-        if url != BUILTIN_URLS.get(name) or _twine_url(doc.parser, name) not in (None, url):
+        if url_line or url != BUILTIN_URLS.get(name) or _twine_url(doc.parser, name) not in (None, url):
             want["repository"] = url
         want["username"] = username
         if password is not None:

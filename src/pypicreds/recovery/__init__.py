@@ -16,6 +16,10 @@ work of a process that died. The next command then repairs, under the lock:
 - import (one journal per password moved): if the store holds the token, it finishes (the
   `password =` line leaves .pypirc, index entry); if the import was undoing itself, the line
   goes back where it was and the token leaves the store.
+- migrate (one journal per keyring entry): a per-project token that an older pypicreds kept
+  under "__token__:project:NAME" moves to flit's "pypi_token:project:NAME" (new entry written,
+  then the old one deleted); the repair finishes the move. Write commands start the migration
+  (migrate.py), once, after any repair.
 
 Each repair is reported on stderr (notes.py). Temporary files that a killed atomic write
 left behind (`.NAME.pypicreds-tmp-PID`) are deleted by every mutating command.
@@ -44,7 +48,11 @@ def repair_if_needed(*, locked: bool = False) -> bool:
     temporary files that killed writes left are removed as well.
     """
     if locked:
-        return bool(_recover())
+        repaired = bool(_recover())
+        from .migrate import migrate_keyring_entries
+
+        migrate_keyring_entries()
+        return repaired
     if not paths.interrupted():
         return False
     from ..lock import try_locked

@@ -8,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import pypirc
-from ..errors import PypircError
+from ..errors import PypicredsError, PypircError
 from ..store import open_store
 from ..store.index import Entry, Index
 from ..tokens import fingerprint
@@ -39,6 +39,7 @@ def _repair_add(data: dict) -> list[str]:
                         name=entry.name,
                         username=entry.username,
                         url=data.get("pypirc_url"),
+                        url_line=data.get("pypirc_url") is not None,  # (journals of older versions: None)
                         password=token if entry.plaintext else None,
                     )
                 except PypircError as e:
@@ -146,4 +147,22 @@ def _repair_import(data: dict) -> list[str]:
     return [f"finished {label}, which had been left half done"]
 
 
-REPAIRS = {"add": _repair_add, "rotate": _repair_rotate, "remove": _repair_remove, "import": _repair_import}
+def _repair_migrate(data: dict) -> list[str]:
+    """Finish moving one per-project keyring entry to flit's name (see migrate.py)."""
+    from .migrate import move_one
+
+    entry = _entry(data)
+    try:
+        if not move_one(entry):
+            return []
+    except PypicredsError as e:  # the token is under one name or both: safe; a later write retries
+        from . import notes
+
+        notes.add(f"warning: could not finish moving the keyring entry of {entry.label}: {e.message}")
+        return []
+    return [f"finished moving the keyring entry of {entry.label} to flit's name, which an interrupted "
+            "pypicreds had left half done"]
+
+
+REPAIRS = {"add": _repair_add, "rotate": _repair_rotate, "remove": _repair_remove, "import": _repair_import,
+           "migrate": _repair_migrate}

@@ -1,6 +1,7 @@
-"""`pypicreds exec`: one command run with the variables in its environment only: in place of
-this process, or (masking, see relay.py) as a child whose output is relayed with the tokens
-masked."""
+"""`pypicreds exec`: one command run with a publisher's variables in its environment only:
+`prepare` works out the program and the variables (and fails, if it must, before anything
+runs); `exec_command` runs it in place of this process, or (masking, see relay.py) as a child
+whose output is relayed with the tokens masked."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import sys
 from .. import redact
 from ..errors import ExitCode, PypicredsError, UsageError
 from . import ci
-from .variables import twine_variables
+from .variables import Handover, handover
 
 MARKER = "PYPICREDS_REPOSITORY"  # set in `exec` children, so a nested exec can tell
 
@@ -58,20 +59,31 @@ def find_program(command: list[str]) -> str:
     raise CommandNotFound(f"command not found: {command[0]}", hint="check its name and your PATH")
 
 
-def exec_command(name: str, command: list[str], project: str | None = None, ttl: int | None = None,
-                 mask: bool = False, before_exec=None) -> int:
+def prepare(name: str, command: list[str], project: str | None = None, ttl: int | None = None,
+            publisher: str | None = None) -> tuple[str, Handover]:
+    """(the program to run, what to hand it): `--for`, else the publisher the command runs
+    (publishers.detect), else twine. Everything that can fail fails here, before any exec."""
+    check_not_nested(name)
+    program = find_program(command)  # before the token is read: no passphrase prompt for a typo
+    if publisher is None:
+        from .publishers import detect
+
+        publisher = detect(command) or "twine"
+    return program, handover(name, project, ttl, publisher)
+
+
+def exec_command(program: str, command: list[str], name: str, given: Handover, *, mask: bool = False,
+                 before_exec=None) -> int:
     """Run `command` with the variables added to its environment only.
 
     Without `mask`, exec (not a child): signals, stdin/stdout/stderr and the exit code are the
     command's own, no pypicreds process stays around holding the token, and this returns only
     by raising. With `mask`, the command runs as a child whose output is relayed with every token
     of this run replaced (relay.py); returns its status (minus the signal that killed it).
-    Under GitHub Actions the runner is told to mask the tokens first (ci.py)."""
-    check_not_nested(name)
-    program = find_program(command)  # before the token is read: no passphrase prompt for a typo
-    variables = twine_variables(name, project, ttl)
-    env = {**child_environ(), **variables, MARKER: name}
-    ci.announce(ci.handed_out(variables), child_writes_stdout=not mask)
+    Under GitHub Actions the runner is told to mask the tokens first (ci.py). `before_exec()`
+    runs just before the command starts (the CLI prints what is pending)."""
+    env = {**child_environ(), **given.variables, MARKER: name}
+    ci.announce(ci.handed_out(given.variables), child_writes_stdout=not mask)
     if not mask:
         replace_process(program, command, env, CommandNotRunnable, before_exec)
     from .relay import relay

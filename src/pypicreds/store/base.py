@@ -40,6 +40,40 @@ class TokenKey:
         return self.repository if self.project is None else f"{self.repository} (project {self.project})"
 
 
+# flit (3.10+) asks the keyring for (upload URL, "pypi_token:project:<normalized name>") before
+# anything else, and then sends the token as __token__: per-project API tokens live there.
+FLIT_PROJECT_PREFIX = "pypi_token:project:"
+TOKEN_USERNAME = "__token__"
+
+
+BACKEND_SWITCH_ENV = "PYPICREDS_KEYRING_BACKEND"  # "off" (0/no/false): the vault's keyring backend is not viable
+
+
+def backend_switched_off() -> bool:
+    import os
+
+    return os.environ.get(BACKEND_SWITCH_ENV, "").strip().lower() in ("off", "0", "no", "false")
+
+
+def keyring_entry(key: TokenKey) -> tuple[str, str]:
+    """(service, username) under which other programs ask a keyring for `key`'s token.
+
+    A repository's own token: (its URL, its username): what twine, hatch, pdm and flit ask for.
+    A per-project API token (username __token__): flit's own name for it, so `flit publish`
+    picks it by itself. A per-project password of another user keeps "<user>:project:<name>":
+    flit would send flit's names with the username __token__, which that index would refuse."""
+    if key.project is None:
+        return key.url, key.username
+    if key.username == TOKEN_USERNAME:
+        return key.url, FLIT_PROJECT_PREFIX + key.project
+    return key.url, legacy_username(key)
+
+
+def legacy_username(key: TokenKey) -> str:
+    """The username pypicreds used for a per-project keyring entry before flit's names."""
+    return f"{key.username}:project:{key.project}"
+
+
 class TokenStore:
     """The interface every store provides (documentation: stores need not subclass it)."""
 

@@ -4,8 +4,13 @@ Entries:
 - a repository's default token: service = the repository URL, username = its username. That
   is exactly the entry twine asks for (`keyring.get_password(url, username)`), so a plain
   `twine upload -r NAME` finds it.
-- a per-project token: service = the URL, username = "<username>:project:<project>". twine
-  never asks for it; pypicreds hands it over itself.
+- a per-project API token: service = the URL, username = "pypi_token:project:<project>",
+  where flit looks first (store/base.py keyring_entry). Entries that older versions kept under
+  "__token__:project:<project>" are still read, and move on the next write command (the
+  "migrate" repair in the recovery package).
+
+pypicreds never asks its own keyring backend (store/backend.py, the vault as other programs
+see it): it is left out of keyring's choice here, and refused when configured by name.
 
 Every keyring call runs in a daemon thread and is abandoned after PYPICREDS_KEYRING_TIMEOUT
 seconds (default 10): a stuck D-Bus Secret Service otherwise hangs forever (pypa/twine#1276).
@@ -19,8 +24,9 @@ import threading
 from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
+from .. import redact
 from ..errors import PypicredsError, StoreError, StoreUnavailable, UsageError
-from .base import TokenKey
+from .base import FLIT_PROJECT_PREFIX, TokenKey, keyring_entry, legacy_username
 
 T = TypeVar("T")
 
@@ -40,6 +46,11 @@ _resolve_lock = threading.Lock()
 # Backends that accept calls but keep nothing (or fail on every call).
 _NO_BACKEND = {"keyring.backends.fail.Keyring", "keyring.backends.null.Keyring"}
 _PLAINTEXT = {"keyrings.alt.file.PlaintextKeyring"}
+OWN_BACKEND_MODULE = "pypicreds.store.backend"  # the vault for other programs, never for pypicreds
+
+
+def _not_ours(backend) -> bool:
+    return type(backend).__module__ != OWN_BACKEND_MODULE
 
 
 def keyring_timeout() -> float:
@@ -72,7 +83,7 @@ def _current_backend():
     fingerprint = tuple(os.environ.get(name) for name in _BACKEND_ENV)
     with _resolve_lock:
         if fingerprint != _resolved_for:
-            keyring.core.init_backend()
+            keyring.core.init_backend(_not_ours)  # the chainer honours the limit too
             _resolved_for = fingerprint
         return keyring.core.get_keyring()
 
@@ -85,6 +96,8 @@ def _writable_backends(backend) -> list:
 
 
 def _unusable_reason(backend) -> str | None:
+    if not _not_ours(backend):  # named by PYTHON_KEYRING_BACKEND or keyringrc.cfg
+        return "the configured keyring backend is pypicreds' own vault backend, which holds no keyring"
     chained = _writable_backends(backend)
     if not chained or all(class_path(b) in _NO_BACKEND for b in chained):
         if class_path(backend) == "keyring.backends.null.Keyring":
@@ -93,11 +106,10 @@ def _unusable_reason(backend) -> str | None:
     return None
 
 
-def _entry(key: TokenKey) -> tuple[str, str]:
-    """(service, username) of the keyring entry for `key`."""
-    if key.project is None:
-        return key.url, key.username
-    return key.url, f"{key.username}:project:{key.project}"
+def _legacy(key: TokenKey) -> tuple[str, str] | None:
+    """Where an older pypicreds kept this per-project token, when that is not where it goes now."""
+    service, username = keyring_entry(key)
+    return (service, legacy_username(key)) if username.startswith(FLIT_PROJECT_PREFIX) else None
 
 
 class KeyringStore:
@@ -112,24 +124,54 @@ class KeyringStore:
     # --- TokenStore ---------------------------------------------------------------------------
 
     def get(self, key: TokenKey) -> str | None:
-        service, username = _entry(key)
-        return self._call(lambda b: b.get_password(service, username))
+        entry, legacy = keyring_entry(key), _legacy(key)
+
+        def get(backend) -> str | None:
+            token = backend.get_password(*entry)
+            if token is None and legacy is not None:  # not moved yet (see move_legacy)
+                token = backend.get_password(*legacy)
+            return token
+
+        return self._call(get)
 
     def set(self, key: TokenKey, token: str) -> None:
-        service, username = _entry(key)
+        service, username = keyring_entry(key)
         self._call(lambda b: b.set_password(service, username, token), secret=token)
 
     def delete(self, key: TokenKey) -> bool:
-        service, username = _entry(key)
+        places = [keyring_entry(key), _legacy(key)]
 
         def delete(backend) -> bool:
-            # Backends disagree on how they report a missing entry: look first.
-            if backend.get_password(service, username) is None:
-                return False
-            backend.delete_password(service, username)
-            return True
+            found = False
+            for place in filter(None, places):
+                # Backends disagree on how they report a missing entry: look first.
+                if backend.get_password(*place) is not None:
+                    backend.delete_password(*place)
+                    found = True
+            return found
 
         return self._call(delete)
+
+    def move_legacy(self, key: TokenKey) -> bool:
+        """Move a per-project token from an older pypicreds' username to flit's; True when one
+        moved. Idempotent, and the token is under one name or the other at every moment (write
+        the new entry, then delete the old one), so a kill in between loses nothing."""
+        legacy = _legacy(key)
+        if legacy is None:
+            return False
+        entry = keyring_entry(key)
+
+        def move(backend) -> bool:
+            token = backend.get_password(*legacy)
+            if token is None:
+                return False
+            redact.remember(token)  # scrubbed from any error the backend raises below
+            if backend.get_password(*entry) != token:
+                backend.set_password(*entry, token)
+            backend.delete_password(*legacy)
+            return True
+
+        return self._call(move)
 
     def describe(self) -> str:
         try:

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import complete, output, render
-from ..options import JsonOpt, PypircOpt
+from ..options import JsonOpt, PublisherOpt, PypircOpt
 
 
 def audit(
@@ -44,6 +44,11 @@ def audit(
                 output.note(f"could not fix {finding.id} ({render.finding_place(finding, with_line=True)}): {finding.change}")
         if not changes:
             output.note("nothing to fix" if not any(f.fixable for f in findings) else "nothing changed")
+        from ...plaintext_import import who_finds_moved
+
+        moved = {f.remedy[1]["name"] for f in findings if f.fixed and f.remedy and f.remedy[0] == "import"}
+        for line in who_finds_moved(moved) if moved else []:
+            output.note(line)
     if json_:
         output.as_json([f.to_json() for f in findings])
     else:
@@ -83,6 +88,8 @@ def import_(
     elif report.moved:
         output.note(f"removed {len(report.moved)} `password =` line(s) from {shown(report.path)}; "
                     "rotate tokens that sat in plaintext (`pypicreds rotate NAME`)")
+    for line in report.reach:
+        output.note(line)
     raise typer.Exit(1 if report.kept else 0)
 
 
@@ -117,14 +124,16 @@ def doctor(
                                                   autocompletion=complete.complete_repository)] = None,
     pypirc: PypircOpt = None,
     json_: JsonOpt = False,
+    publisher: PublisherOpt = None,
 ) -> None:
-    """Show where twine would take the URL, username and password from right now, and what differs from pypicreds.
+    """Show where twine (or --for uv, hatch, pdm, flit, poetry) would take the URL, username and password from right now.
 
-    Example: pypicreds doctor pypi
+    Also what differs from pypicreds, and whether pypicreds' keyring backend is active.
+    Example: pypicreds doctor pypi --for flit
     """
     from ...checks import doctor as doctoring
 
-    results = doctoring.diagnose(name, pypirc=pypirc)
+    results = doctoring.diagnose(name, pypirc=pypirc, publisher=publisher or "twine")
     if json_:
         output.as_json([d.to_json() for d in results])
     else:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import actions, complete
-from ..options import NameArg, ProjectOpt, ShellOpt, TtlOpt
+from ..options import NameArg, ProjectOpt, PublisherOpt, ShellOpt, TtlOpt
 
 
 def env(
@@ -16,12 +16,14 @@ def env(
     unset: Annotated[bool, typer.Option("--unset", help="Print statements that remove the variables.")] = False,
     project: ProjectOpt = None,
     ttl: TtlOpt = None,
+    publisher: PublisherOpt = None,
 ) -> None:
-    """Print TWINE_USERNAME, TWINE_PASSWORD and TWINE_REPOSITORY_URL for your shell to evaluate.
+    """Print a publisher's variables (TWINE_USERNAME, TWINE_PASSWORD, TWINE_REPOSITORY_URL by default) for your shell.
 
+    --for uv, hatch, pdm, flit or poetry prints that tool's variables instead; --for all, every set.
     Example: eval $(pypicreds env testpypi); fish: pypicreds env testpypi --shell fish | source
     """
-    actions.env(name, shell, unset, project, ttl)
+    actions.env(name, shell, unset, project, ttl, publisher)
 
 
 def exec_(
@@ -30,17 +32,20 @@ def exec_(
     command: Annotated[Optional[list[str]], typer.Argument(help="The command to run, after --.", show_default=False)] = None,
     project: ProjectOpt = None,
     ttl: TtlOpt = None,
+    publisher: PublisherOpt = None,
     mask: Annotated[bool, typer.Option("--mask", help="Relay the command's output with every token replaced by pypi-**** [default when CI is set].")] = False,
     no_mask: Annotated[bool, typer.Option("--no-mask", help="Run the command in place of pypicreds, its output untouched [default unless CI is set].")] = False,
 ) -> None:
-    """Run one command with the TWINE_* variables in its environment only; exit with its exit code.
+    """Run one command with a publisher's variables in its environment only; exit with its exit code.
 
+    The publisher is the one the command runs (twine, uv publish, hatch publish, pdm publish, flit
+    publish, poetry publish; also behind uvx, pipx run and python -m), else twine; --for chooses.
     Under CI (or with --mask) the command's stdout and stderr are relayed with the token masked.
-    Example: pypicreds exec testpypi -- twine upload dist/*
+    Example: pypicreds exec testpypi -- uv publish
     """
     after = (ctx.obj or {}).get("after_separator")
     command = list(after if after is not None else command or [])
-    code = actions.exec_(name, command, project, ttl, mask, no_mask)
+    code = actions.exec_(name, command, project, ttl, publisher, mask, no_mask)
     raise typer.Exit(code)
 
 

@@ -1,0 +1,131 @@
+"""Who will find a stored token: the line `add`, `rotate`, `import` and `audit --fix` end with,
+and what `doctor` says about pypicreds' keyring backend.
+
+Publishers that ask the keyring by themselves: twine, hatch and pdm for (URL, username), flit
+for (URL, `pypi_token:project:NAME`) first. uv asks only with `--keyring-provider subprocess`
+and poetry only under its own names: both get tokens through `pypicreds exec`. A token in the
+encrypted file reaches the keyring askers through pypicreds' keyring backend (store/backend.py),
+unless something keeps keyring from loading it. Nothing here imports keyring: `add` does not.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .store.base import BACKEND_SWITCH_ENV, backend_switched_off
+from .store.index import Entry
+
+OWN_BACKEND = "pypicreds.store.backend.VaultKeyring"
+ASKERS = "twine, hatch, pdm and flit"
+
+
+def keyringrc_path() -> str:
+    """keyring's own configuration file (keyring.util.platform_, Linux and macOS alike)."""
+    root = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
+    return os.path.join(root, "python_keyring", "keyringrc.cfg")
+
+
+def configured_backend() -> tuple[str, str] | None:
+    """(backend, where) when keyring is told to use one backend by name, which means it loads no
+    other: PYTHON_KEYRING_BACKEND, else `default-keyring` in keyringrc.cfg."""
+    named = os.environ.get("PYTHON_KEYRING_BACKEND")
+    if named:
+        return named, "PYTHON_KEYRING_BACKEND"
+    import configparser
+
+    config = configparser.RawConfigParser()
+    try:
+        config.read(keyringrc_path(), encoding="utf-8")
+        named = config.get("backend", "default-keyring", fallback="").strip()
+    except (configparser.Error, OSError, UnicodeDecodeError):
+        return None
+    return (named, keyringrc_path()) if named else None
+
+
+def backend_state() -> tuple[bool, str]:
+    """(whether keyring in this environment reaches pypicreds' vault, in words why or how)."""
+    if backend_switched_off():
+        return False, f"pypicreds' keyring backend is switched off ({BACKEND_SWITCH_ENV}={os.environ[BACKEND_SWITCH_ENV]})"
+    configured = configured_backend()
+    if configured is not None and configured[0] != OWN_BACKEND:
+        return False, f"keyring is told to use {configured[0]} alone ({configured[1]}), so it never asks pypicreds' backend"
+    from . import paths
+    from .errors import PypicredsError
+    from .store.vault import PASSPHRASE, PASSPHRASE_ENV, parse_vault
+
+    path = paths.home_file("vault.json")
+    try:
+        with open(path, "rb") as f:
+            vault = parse_vault(f.read(), path)
+    except FileNotFoundError:
+        return False, "there is no vault yet (the backend wakes up with the first token in the file store)"
+    except (OSError, PypicredsError) as e:
+        return False, f"the vault cannot be read: {getattr(e, 'message', None) or e}"
+    if vault.protection == PASSPHRASE and not os.environ.get(PASSPHRASE_ENV):
+        return False, f"the vault needs a passphrase and {PASSPHRASE_ENV} is not set, so the backend finds nothing"
+    return True, "active: keyring finds the vault's tokens wherever pypicreds is installed beside it"
+
+
+def who_finds(entries: list[Entry]) -> list[str]:
+    """One line naming who finds these tokens (one kind of entry at a time), and a warning when
+    the keyring askers will not."""
+    if not entries:
+        return []
+    first = entries[0]
+    name = first.name if len({e.name for e in entries}) == 1 else "NAME"
+    it = "it" if len(entries) == 1 else "them"
+    warning: str | None = None
+    via = "through the keyring"
+    if first.store == "file":
+        active, why = backend_state()
+        if active:
+            via = "through the keyring (pypicreds' vault backend, where pypicreds is installed beside them)"
+        else:
+            warning = why
+    if first.project is not None:
+        option = f" --project {first.project}"
+        if first.username != "__token__":
+            return [f"`pypicreds upload {name}` picks {it} for {first.project}'s files; "
+                    f"`pypicreds exec {name}{option} -- ...` hands {it} to any publisher"]
+        handed = f"`pypicreds upload {name}` and `pypicreds exec {name}{option} -- ...` hand {it}"
+        if warning:
+            return [f"{handed} to any publisher", f"warning: `flit publish` will not find {it}: {warning}"]
+        return [f"flit finds {it} {via} (as pypi_token:project:{first.project}); {handed} to twine, hatch, "
+                "pdm, uv and poetry"]
+    if warning:
+        return [f"`pypicreds upload {name}` and `pypicreds exec {name} -- ...` hand {it} to any publisher",
+                f"warning: a plain `twine upload -r {name}` will not find {it}: {warning}"]
+    return [f"{ASKERS} find {it} {via}; for uv and poetry use `pypicreds exec {name} -- uv publish` "
+            "(or `-- poetry publish`)"]
+
+
+def backend_beside(program: str) -> tuple[str, bool] | None:
+    """(the program's path, whether pypicreds' keyring backend is installed in its environment),
+    read from the `#!` line of the script on PATH; None when it is not on PATH or not a Python
+    script (keyring finds backends only in its own environment)."""
+    import glob
+    import shutil
+
+    found = shutil.which(program)
+    if found is None:
+        return None
+    try:
+        with open(found, "rb") as f:
+            first = f.readline(512)
+    except OSError:
+        return None
+    if not first.startswith(b"#!"):
+        return None
+    words = first[2:].decode("utf-8", "replace").split()
+    if not words or "python" not in os.path.basename(words[-1] if words[0].endswith("/env") else words[0]):
+        return None
+    interpreter = words[-1] if words[0].endswith("/env") else words[0]
+    prefix = os.path.dirname(os.path.dirname(interpreter))
+    for info in glob.glob(os.path.join(prefix, "lib", "python*", "site-packages", "pypicreds-*.dist-info")):
+        try:
+            with open(os.path.join(info, "entry_points.txt"), encoding="utf-8") as f:
+                if "[keyring.backends]" in f.read():
+                    return found, True
+        except OSError:
+            continue
+    return found, False
