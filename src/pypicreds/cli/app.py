@@ -44,7 +44,7 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No informational messages on stderr (warnings and errors still show).")
+        bool, typer.Option("--quiet", "-q", help="No informational messages on stderr (warnings and errors still show); also after the command.")
     ] = False,
 ) -> None:
     """Keep PyPI API tokens in the OS keyring or an encrypted file, never in plaintext.

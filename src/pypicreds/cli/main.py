@@ -12,7 +12,11 @@ from . import output
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else list(argv)
+    from .argv import take_quiet
+
+    args, output.QUIET = take_quiet(sys.argv[1:] if argv is None else list(argv))
+    if not args:  # bare `pypicreds`: the help, as git and gh print it
+        return run_typer(["--help"])
     if not os.environ.get("PYPICREDS_NO_FAST_PATH"):
         code = run_fast(args)
         if code is not None:
@@ -24,14 +28,12 @@ def run_fast(args: list[str]) -> int | None:
     """Run a command the grammar table knows (argv.py) without Typer; None to let Typer handle `args`."""
     from .argv import parse
 
-    quiet = args[:1] in (["--quiet"], ["-q"])
-    parsed = parse(args[1:] if quiet else args)
+    parsed = parse(args)
     if parsed is None:
         return None
     command, params = parsed
     from . import actions
 
-    output.QUIET = quiet
     # each grammar's parameter names are those of its action (a test runs both paths)
     body = {"env": actions.env, "list": actions.list_, "exec": actions.exec_, "upload": actions.upload,
             "add": actions.add}[command]
