@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Callable
 
-from ..errors import ExitCode, PypicredsError
+from ..errors import ExitCode, Interrupted, PypicredsError
 from . import output
 
 
@@ -72,9 +72,10 @@ def guarded(action: Callable[[], int | None]) -> int:
         output.repairs()
         output.error(e)
         return int(e.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write("\npypicreds: aborted\n")
-        return 130
+    except (KeyboardInterrupt, Interrupted) as e:
+        fresh = isinstance(e, Interrupted) and e.line_ended  # a prompt ended its line already
+        sys.stderr.write(("" if fresh else "\n") + "pypicreds: aborted\n")
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
         return ExitCode.ERROR
     except Exception as e:

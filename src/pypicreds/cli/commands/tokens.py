@@ -94,22 +94,27 @@ def remove(
 
 
 def inspect(
-    name: Annotated[Optional[str], typer.Argument(help="A stored repository (or use --token-stdin).", show_default=False, autocompletion=complete.complete_repository)] = None,
+    name: Annotated[Optional[str], typer.Argument(help="A stored repository [default: a token typed at a hidden prompt].", show_default=False, autocompletion=complete.complete_repository)] = None,
     project: ProjectOpt = None,
     token_stdin: TokenStdinOpt = False,
     json_: JsonOpt = False,
 ) -> None:
     """Read what a token can do, offline: index host, token id, scope, projects, expiry, caveats.
 
+    A stored token by name, else a token typed at a hidden prompt (or piped with --token-stdin).
+
     Example: pypicreds inspect pypi --project my-package
     """
-    if token_stdin and name is not None:
-        from ...errors import UsageError
+    from ...errors import UsageError
 
+    if token_stdin and name is not None:
         raise UsageError("give a repository name or --token-stdin, not both")
+    if project is not None and name is None:
+        raise UsageError("--project names a token stored under a repository: give its name too",
+                         hint=f"pypicreds inspect pypi --project {project}")
     from ... import credentials
 
-    token = read_token(from_stdin=True, prompt="") if token_stdin else None
+    token = read_token(from_stdin=token_stdin, prompt="Token to inspect: ") if name is None else None
     info = credentials.inspect(name, project, token)
     if json_:
         output.as_json(info.to_json())
