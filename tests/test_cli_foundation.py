@@ -148,7 +148,7 @@ def test_bad_names_are_refused_and_nothing_written(cli_env, name):
         (["add", "testpypi"], "pypi-abc def", "whitespace or control"),
         (["add", "testpypi"], "pypi-abc\x07def", "whitespace or control"),
         (["add", "testpypi"], "", "empty"),
-        (["add", "internal", "--url", "https://example.org/", "--username", "bad user"], "secret", "--username"),
+        (["add", "internal", "--url", "https://example.org/", "--username", " bad user"], "secret", "--username"),  # inner spaces are fine
     ],
 )
 def test_bad_input_is_one_line_and_changes_nothing(cli_env, args, token, message):

@@ -190,3 +190,12 @@ def test_ctrl_c_outside_a_prompt_is_reported_too(cli_env, hung_secret_service):
         os.close(main)
     assert code == 130, shown
     assert shown.endswith(b"^C\r\npypicreds: aborted\r\n"), shown
+
+
+def test_a_quoted_paste_at_the_prompt_is_stored_without_the_quotes(env):
+    """Item 5 at a real terminal: `"pypi-…"` pasted at the hidden prompt."""
+    code, shown = at_terminal(["add", "testpypi"], env, [(b"Token for testpypi: ", b'"' + TOKEN.encode() + b'"\n')])
+    assert code == 0, shown
+    assert b"quotes" in shown and TOKEN[5:25].encode() not in shown
+    revealed = run_cli(["show", "testpypi", "--reveal"], env)
+    assert revealed.stdout == TOKEN + "\n"

@@ -35,6 +35,14 @@ class Outcome:
         return f"Outcome(entry={self.entry!r}, store={self.store!r}, notes={self.notes!r})"
 
 
+def pasted_token(token: str, *, pypi_like: bool) -> tuple[str, list[str]]:
+    """A token as typed or piped in, checked (tokens.check_token_text) once one pair of quotes
+    around a PyPI token is taken off; and a note when they were."""
+    token, unquoted = tokens.unquote(token)
+    token = redact.remember(tokens.check_token_text(token, pypi_like=pypi_like))
+    return token, ["took off the quotes around the token (they are not part of it)"] if unquoted else []
+
+
 def read_token_facts(token: str, url: str, project: str | None) -> tuple[dict, list[str]]:
     """What the token says about itself (for the index: never the token), and notes.
 
@@ -87,7 +95,7 @@ def add(
     """Store `token` for a repository, write its .pypirc section (with no password unless
     `plaintext`) and record it in the index."""
     repo, project = _repository_for_add(name, url, username, project, plaintext=plaintext, write_pypirc=write_pypirc)
-    token = redact.remember(tokens.check_token_text(token, pypi_like=repo.token_host is not None))
+    token, pasted_notes = pasted_token(token, pypi_like=repo.token_host is not None)
     facts, token_notes = read_token_facts(token, repo.url, project)
     # twine sees one password per URL: a project token is handed over by pypicreds itself
     pypirc_file = paths.pypirc_path(pypirc) if write_pypirc and project is None else None
@@ -103,7 +111,7 @@ def add(
             fingerprint=tokens.fingerprint(token), masked=tokens.mask(token), added=now_iso(), project=project,
             plaintext=plaintext, pypirc=str(pypirc_file) if pypirc_file else None, token_info=facts,
         )
-        outcome = Outcome(entry=entry, notes=[note] if note else [], store=chosen.name)
+        outcome = Outcome(entry=entry, notes=[*pasted_notes, *([note] if note else [])], store=chosen.name)
         outcome.notes += _write_new_entry(index, entry, chosen, token, None if repo.builtin else repo.url)
     outcome.notes.append(f"stored the token for {entry.label} in the {chosen.describe()}")
     if pypirc_file:
@@ -215,7 +223,7 @@ def inspect(name: str | None, project: str | None = None, token: str | None = No
 
         token = reveal(name, project)
     else:
-        token = redact.remember(tokens.check_token_text(token, pypi_like=True))
+        token = pasted_token(token, pypi_like=True)[0]
     return tokens.inspect(token)
 
 
@@ -236,9 +244,7 @@ def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
         repair_if_needed(locked=True)
         index = Index.load()
         entry = index.get(name, project)
-        token = redact.remember(
-            tokens.check_token_text(token, pypi_like=repositories.token_host(entry.url) is not None)
-        )
+        token, pasted_notes = pasted_token(token, pypi_like=repositories.token_host(entry.url) is not None)
         if tokens.fingerprint(token) == entry.fingerprint:
             raise PypicredsError(
                 f"this is the token already stored for {entry.label}",
@@ -271,7 +277,7 @@ def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
             _undo_rotate(journal, store, snapshot, entry, old_token, pypirc_target if pypirc_changed else None)
             raise
         journal.finish()
-        outcome = Outcome(entry=entry, store=entry.store)
+        outcome = Outcome(entry=entry, notes=pasted_notes, store=entry.store)
         outcome.notes.append(f"rotated the token for {entry.label} in the {store.describe()}")
         outcome.notes.extend(token_notes)
         page = repositories.revoke_page(entry.url)

@@ -90,9 +90,13 @@ def validate_url(url: str) -> str:
 
 
 def validate_username(username: str) -> str:
+    """Inner spaces are fine (twine sends them; LDAP accounts have them); surrounding
+    whitespace (configparser would strip it) and control characters are not."""
     _refuse_token(username or "", "--username")
-    if not username or _UNSAFE_RE.search(username):
-        raise UsageError("invalid --username: it is empty or holds whitespace or control characters")
+    if not username or username != username.strip() or not username.replace(" ", "x").isprintable():
+        raise UsageError(
+            "invalid --username: it is empty, starts or ends with whitespace, or holds control characters"
+        )
     return username
 
 

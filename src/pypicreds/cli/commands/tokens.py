@@ -115,6 +115,8 @@ def inspect(
     from ... import credentials
 
     token = read_token(from_stdin=token_stdin, prompt="Token to inspect: ") if name is None else None
+    if token is not None and credentials.pasted_token(token, pypi_like=True)[1]:
+        output.note("read the token without the quotes around it")
     info = credentials.inspect(name, project, token)
     if json_:
         output.as_json(info.to_json())
