@@ -43,18 +43,24 @@ def pasted_token(token: str, *, pypi_like: bool) -> tuple[str, list[str]]:
     return token, ["took off the quotes around the token (they are not part of it)"] if unquoted else []
 
 
-def read_token_facts(token: str, url: str, project: str | None) -> tuple[dict, list[str]]:
+FORCE_HINT = "or pass --force to store it anyway"
+
+
+def read_token_facts(token: str, url: str, project: str | None, *, force: bool = False) -> tuple[dict, list[str]]:
     """What the token says about itself (for the index: never the token), and notes.
 
-    Refuses an expired token; warns when its index host or project scope does not fit."""
+    Refuses an expired token, and one it knows is wrong for `url` and `project` (unreadable,
+    from the other index, scoped to other projects) unless `force`, which makes those warnings."""
     if not token.startswith(tokens.PREFIX):
         return {}, []
+    expected = repositories.token_host(url)
     try:
         info = tokens.inspect(token)
     except TokenFormatError as e:
-        if repositories.token_host(url) is None:
+        if expected is None:
             return {}, []  # a private index's password may merely look like a token
-        return {}, [f"warning: cannot read this token's restrictions: {e.message}"]
+        return {}, _wrong(force, f"this token cannot be read: {e.message} (truncated?)",
+                          f"copy the whole token again from https://{expected}/manage/account/token/, {FORCE_HINT}")
     if tokens.is_expired(info):
         raise PypicredsError(
             f"this token expired at {tokens.iso(info.expires)}",
@@ -62,13 +68,19 @@ def read_token_facts(token: str, url: str, project: str | None) -> tuple[dict, l
         )
     facts = {k: v for k, v in info.to_json().items() if k != "caveats"}
     notes = []
-    expected = repositories.token_host(url)
     if expected and info.host != expected:
-        notes.append(f"warning: this token was issued by {info.host}, but {url} belongs to {expected}")
+        named = [name for name, builtin in repositories.BUILTIN_URLS.items()
+                 if repositories.token_host(builtin) == info.host]
+        elsewhere = f"store it as `{named[0]}`" if named else f"use a token from {expected}"
+        notes += _wrong(force, f"this token was issued by {info.host}, but {url} belongs to {expected}, "
+                        "which will refuse it", f"{elsewhere}, {FORCE_HINT}")
     if info.scope == tokens.SCOPE_PROJECT and info.projects is not None:
-        notes.append(f"token scope: projects {', '.join(info.projects) or '(none)'}")
+        scoped = ", ".join(info.projects) or "(none)"
         if project and tokens.covers(info, {project}):
-            notes.append(f"warning: this token is not scoped to {project}")
+            other = f"store it with --project {info.projects[0]}, " if info.projects else ""
+            notes += _wrong(force, f"this token is scoped to {scoped}, not {project}: uploads of {project} "
+                            "would be refused", f"create a token for {project}, {other}{FORCE_HINT}")
+        notes.append(f"token scope: projects {scoped}")
     elif info.scope == tokens.SCOPE_PROJECT:
         notes.append("token scope: projects by id " + ", ".join(info.project_ids or []))
     elif info.scope == tokens.SCOPE_TRUSTED_PUBLISHER:
@@ -78,6 +90,13 @@ def read_token_facts(token: str, url: str, project: str | None) -> tuple[dict, l
     if info.expires:
         notes.append(f"token expires at {facts['expires']}")
     return facts, notes
+
+
+def _wrong(force: bool, message: str, hint: str) -> list[str]:
+    """A token known to be wrong: refused, or with --force a warning."""
+    if not force:
+        raise PypicredsError(message, hint=hint)
+    return [f"warning: {message} (stored because of --force)"]
 
 
 def add(
@@ -91,12 +110,13 @@ def add(
     pypirc: Path | None = None,
     write_pypirc: bool = True,
     project: str | None = None,
+    force: bool = False,
 ) -> Outcome:
     """Store `token` for a repository, write its .pypirc section (with no password unless
-    `plaintext`) and record it in the index."""
+    `plaintext`) and record it in the index. `force`: store a token known to be wrong for it."""
     repo, project = _repository_for_add(name, url, username, project, plaintext=plaintext, write_pypirc=write_pypirc)
     token, pasted_notes = pasted_token(token, pypi_like=repo.token_host is not None)
-    facts, token_notes = read_token_facts(token, repo.url, project)
+    facts, token_notes = read_token_facts(token, repo.url, project, force=force)
     # twine sees one password per URL: a project token is handed over by pypicreds itself
     pypirc_file = paths.pypirc_path(pypirc) if write_pypirc and project is None else None
     with fsutil.locked(paths.lock_path()):
@@ -239,7 +259,7 @@ def reveal(name: str, project: str | None = None) -> str:
     return reveal(name, project)
 
 
-def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
+def rotate(*, name: str, token: str, project: str | None = None, force: bool = False) -> Outcome:
     with fsutil.locked(paths.lock_path()):
         repair_if_needed(locked=True)
         index = Index.load()
@@ -250,7 +270,7 @@ def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
                 f"this is the token already stored for {entry.label}",
                 hint="create a new token on the index first, then rotate to it",
             )
-        facts, token_notes = read_token_facts(token, entry.url, entry.project)
+        facts, token_notes = read_token_facts(token, entry.url, entry.project, force=force)
         store = open_store(entry.store)
         new = Entry(**entry.to_dict())
         new.fingerprint, new.masked, new.rotated, new.token_info = (

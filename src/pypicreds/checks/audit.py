@@ -51,7 +51,8 @@ def run(
 def _token_findings(index, pypirc_tokens: list[Token], max_age_days: int, now: datetime) -> list[Finding]:
     index_path = str(index.path)
     records = [
-        Token(e.label, e.fingerprint, e.token_info or {}, e.url, index_path, None, e.name, e.rotated or e.added)
+        Token(e.label, e.fingerprint, e.token_info or {}, e.url, index_path, None, e.name, e.rotated or e.added,
+              e.project)
         for e in index.entries
     ]
     seen = {(t.label, t.fingerprint) for t in records}
@@ -78,6 +79,7 @@ def _token_findings(index, pypirc_tokens: list[Token], max_age_days: int, now: d
                 f"{where} was issued by {facts['host']}, but {t.url} belongs to {expected}: uploads will be refused",
                 _replace_hint(t, f"a token from {expected}"), repository=t.repository,
             ))
+        out += _fit_findings(t, where, expected)
         if t.dated and (now - _parse_time(t.dated)).total_seconds() > max_age_days * 86400:
             out.append(Finding(
                 "old-token", WARNING, t.path, t.line,
@@ -98,6 +100,27 @@ def _token_findings(index, pypirc_tokens: list[Token], max_age_days: int, now: d
                 repository=", ".join(labels),
             ))
     return out
+
+
+def _fit_findings(t: Token, where: str, expected: str | None) -> list[Finding]:
+    """A token stored for a PyPI index that cannot be read, or a per-project token whose scope
+    leaves out its project (both stored with `add --force`, or before add refused them)."""
+    facts = t.facts
+    if expected and not facts and t.fingerprint:
+        return [Finding(
+            "unreadable-token", WARNING, t.path, t.line,
+            f"{where} is not a PyPI token pypicreds can read (truncated or damaged?): {expected} will probably "
+            "refuse it", _replace_hint(t, f"a new token on {expected}"), repository=t.repository,
+        )]
+    projects = facts.get("projects")
+    if t.project and facts.get("scope") == tokens.SCOPE_PROJECT and projects is not None and t.project not in projects:
+        return [Finding(
+            "wrong-project-token", ERROR, t.path, t.line,
+            f"{where} is scoped to {', '.join(projects) or 'no project'}, not {t.project}: uploads of "
+            f"{t.project} will be refused", _replace_hint(t, f"a token scoped to {t.project}"),
+            repository=t.repository,
+        )]
+    return []
 
 
 def _rotate_args(t: Token) -> str:

@@ -67,3 +67,4 @@ class Token:
     line: int | None
     repository: str
     dated: str | None = None  # added or last rotated (index entries only)
+    project: str | None = None  # a per-project token's project (index entries only)

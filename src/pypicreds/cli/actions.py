@@ -86,6 +86,7 @@ def add(
     token_stdin: bool = False,
     pypirc: str | None = None,
     project: str | None = None,
+    force: bool = False,
 ) -> None:
     from pathlib import Path
 
@@ -96,7 +97,7 @@ def add(
     token = read_token(from_stdin=token_stdin, prompt=f"Token for {name}: ")
     outcome = credentials.add(
         name=name, token=token, url=url, username=username, store=store, plaintext=plaintext,
-        pypirc=Path(pypirc) if pypirc else None, write_pypirc=not no_pypirc, project=project,
+        pypirc=Path(pypirc) if pypirc else None, write_pypirc=not no_pypirc, project=project, force=force,
     )
     for line in outcome.notes:
         output.note(line)

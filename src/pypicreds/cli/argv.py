@@ -35,7 +35,8 @@ GRAMMARS = {
         ("name",), 1,
         values={"--url": "url", "--username": "username", "--store": "store", "--pypirc": "pypirc",
                 "--project": "project"},
-        flags={"--plaintext": "plaintext", "--no-pypirc": "no_pypirc", "--token-stdin": "token_stdin"},
+        flags={"--plaintext": "plaintext", "--no-pypirc": "no_pypirc", "--token-stdin": "token_stdin",
+               "--force": "force"},
     ),
     "exec": Grammar(
         ("name",), 1, values={"--project": "project", "--ttl": "ttl"}, flags={},

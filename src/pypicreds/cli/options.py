@@ -38,3 +38,7 @@ ShellOpt = Annotated[
     typer.Option("--shell", help="Syntax: sh, bash, zsh, fish, powershell, dotenv or json [default: sh].",
                  show_default=False, autocompletion=complete.complete_shell),
 ]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Store the token even if it is known to be wrong here (another index, "
+                       "another project, unreadable).")
+]

@@ -9,7 +9,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import actions, complete, output, render
-from ..options import JsonOpt, NameArg, ProjectOpt, PypircOpt, TokenStdinOpt
+from ..options import ForceOpt, JsonOpt, NameArg, ProjectOpt, PypircOpt, TokenStdinOpt
 from ..tokeninput import read_token
 
 
@@ -23,13 +23,14 @@ def add(
     token_stdin: TokenStdinOpt = False,
     pypirc: PypircOpt = None,
     project: ProjectOpt = None,
+    force: ForceOpt = False,
 ) -> None:
     """Store a token for a repository and write its .pypirc section (no password).
 
     Example: pypicreds add testpypi   (then paste the token at the hidden prompt)
     """
     actions.add(name, url=url, username=username, store=store, plaintext=plaintext, no_pypirc=no_pypirc,
-                token_stdin=token_stdin, pypirc=pypirc, project=project)
+                token_stdin=token_stdin, pypirc=pypirc, project=project, force=force)
 
 
 def list_(json_: JsonOpt = False) -> None:
@@ -64,7 +65,8 @@ def show(
     output.data(render.entry_text(entry, open_store(entry.store).describe()))
 
 
-def rotate(name: NameArg, token_stdin: TokenStdinOpt = False, project: ProjectOpt = None) -> None:
+def rotate(name: NameArg, token_stdin: TokenStdinOpt = False, project: ProjectOpt = None,
+           force: ForceOpt = False) -> None:
     """Replace a repository's token with a new one, then remind you to revoke the old one.
 
     Example: pypicreds rotate pypi --token-stdin < new-token.txt
@@ -73,7 +75,7 @@ def rotate(name: NameArg, token_stdin: TokenStdinOpt = False, project: ProjectOp
 
     credentials.show(name, project)  # an unknown name fails before the prompt
     token = read_token(from_stdin=token_stdin, prompt=f"New token for {name}: ")
-    for line in credentials.rotate(name=name, token=token, project=project).notes:
+    for line in credentials.rotate(name=name, token=token, project=project, force=force).notes:
         output.note(line)
 
 
