@@ -3,6 +3,9 @@ typed wrong, twine's own advice, and the words and shapes of help and output (is
 
 from __future__ import annotations
 
+import subprocess
+from pathlib import Path
+
 import pytest
 
 from macaroon_mint import current, mint
@@ -83,3 +86,124 @@ def test_quiet_after_the_separator_belongs_to_the_command(env):
         fast, typer = both_paths(args, env)
         assert fast.returncode == typer.returncode == 0, (fast.stderr, typer.stderr)
         assert fast.stdout == typer.stdout == "-q\n"
+
+
+# --- 3. the README is the front door; the docs say the rest ----------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_readme_is_a_front_door_that_fits_on_two_screens():
+    """What pypicreds is, the install line, a short tour, links to the docs: at most two
+    screens of 40 lines. The speed internals live on the docs' performance page."""
+    text = (ROOT / "README.md").read_text()
+    lines = text.splitlines()
+    assert len(lines) <= 80 and max(len(line) for line in lines) <= 100
+    assert "pipx install ." in text
+    for command in ("pypicreds add testpypi", "pypicreds list", "pypicreds upload testpypi"):
+        assert command in text
+    for page in ("docs/quickstart.md", "docs/performance.md", "docs/storage.md", "docs/troubleshooting.md"):
+        assert f"]({page})" in text and (ROOT / page).is_file()
+    assert "## Speed" not in text and "| command (A) |" not in text
+
+
+def test_the_docs_home_shows_real_use_before_its_links_and_a_performance_page_has_the_table():
+    home = (ROOT / "docs/index.md").read_text()
+    example = home.index("```console")
+    assert example < home.index("- **[")
+    for command in ("pypicreds add", "pypicreds list", "pypicreds upload"):
+        assert command in home[example:home.index("- **[")]
+    performance = (ROOT / "docs/performance.md").read_text()
+    assert "| command (A) | baseline (B) | A/B | budget |" in performance
+    assert "tests/bench/bench.py" in performance
+    assert "performance.md" in (ROOT / "mkdocs.yml").read_text()
+
+
+# --- 10. a mistyped name gets a suggestion ----------------------------------------------------------
+
+
+@pytest.fixture
+def stored_env(env):
+    assert run_cli(["add", "testpypi", "--token-stdin"], env, input=TOKEN).returncode == 0
+    assert run_cli(["add", "testpypi", "--project", "foo", "--token-stdin"], env, input=TOKEN).returncode == 0
+    return env
+
+
+@pytest.mark.parametrize("args", [
+    ["env", "tetspypi"], ["env", "TestPyPI"], ["show", "testpypy"], ["rotate", "tstpypi", "--token-stdin"],
+    ["remove", "testpyp"], ["inspect", "Testpypi"], ["exec", "tetspypi", "--", "true"],
+    ["upload", "tetspypi", "--skip-check"], ["show", "testpypi", "--project", "fooo"],
+])
+def test_a_mistyped_stored_name_gets_the_nearest_one(stored_env, args):
+    """Case-insensitive, within a small edit distance (a swap counts once), on both paths."""
+    for result in both_paths(args, stored_env, input=TOKEN):
+        assert result.returncode == 1, result.stderr
+        hint = result.stderr.split("(hint: ", 1)[1]
+        expected = "`--project foo`" if "--project" in args else "`testpypi`"
+        assert f"did you mean {expected}?" in hint, result.stderr
+
+
+@pytest.mark.parametrize("name", ["PyPI", "pypy", "tesptypi"])
+def test_add_suggests_a_built_in_name_before_asking_for_the_token(env, name):
+    """`add PyPI` is not a new index that needs --url: the suggestion comes before any prompt
+    (stdin here is /dev/null with no terminal: a prompt would fail differently)."""
+    for result in both_paths(["add", name], env):
+        assert result.returncode == 2, result.stderr
+        assert "needs --url" in result.stderr and "did you mean `" in result.stderr, result.stderr
+        assert "no terminal" not in result.stderr
+
+
+def test_names_far_from_every_known_one_get_no_guess(stored_env):
+    result = run_cli(["env", "corporate-mirror"], stored_env)
+    assert result.returncode == 1 and "did you mean" not in result.stderr
+
+
+def test_env_with_only_per_project_tokens_hints_at_project(env):
+    assert run_cli(["add", "testpypi", "--project", "foo", "--token-stdin"], env, input=TOKEN).returncode == 0
+    for result in both_paths(["env", "testpypi"], env):
+        assert result.returncode == 1
+        assert "--project foo" in result.stderr.split("(hint: ", 1)[1], result.stderr
+
+
+def test_doctor_suggests_a_known_name(stored_env):
+    result = run_cli(["doctor", "tetspypi"], stored_env)
+    assert "did you mean `testpypi`?" in result.stdout, result.stdout
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["env", "testpypi", "--shell", "fsh"], "`fish`"),
+    (["add", "testpypi", "--store", "keyrng", "--token-stdin"], "`keyring`"),
+])
+def test_mistyped_choices_get_a_suggestion_too(stored_env, args, expected):
+    for result in both_paths(args, stored_env, input=TOKEN):
+        assert result.returncode == 2, result.stderr
+        assert f"did you mean {expected}?" in result.stderr, result.stderr
+
+
+# --- 11. twine's advice to retry with --verbose -------------------------------------------------------
+
+
+def test_upload_accepts_verbose_and_passes_it_to_twine(env, pypiserver, tmp_path):
+    """twine says "Retry with the --verbose option": `pypicreds upload NAME --verbose` does that."""
+    from realparts import make_wheel
+
+    server = pypiserver("right-password")
+    added = run_cli(["add", "local", "--url", server.url, "--no-pypirc", "--token-stdin"], env, input="wrong-password")
+    assert added.returncode == 0, added.stderr
+    make_wheel(tmp_path / "dist", "verbose-pkg", "1.0")
+    quiet = subprocess.run(["pypicreds", "upload", "local", "--skip-check"], env=env, cwd=tmp_path,
+                           capture_output=True, text=True, timeout=120)
+    assert quiet.returncode != 0 and "--verbose" in quiet.stdout + quiet.stderr  # twine's advice
+    for variant in (env, {**env, "PYPICREDS_NO_FAST_PATH": "1"}):
+        verbose = subprocess.run(["pypicreds", "upload", "local", "--skip-check", "--verbose"], env=variant,
+                                 cwd=tmp_path, capture_output=True, text=True, timeout=120)
+        out = verbose.stdout + verbose.stderr
+        assert verbose.returncode != 0 and "No such option" not in out, out
+        assert "403" in out and "Retry with the --verbose option" not in out  # twine ran verbose
+        assert "wrong-password" not in out
+
+
+def test_other_twine_options_before_the_separator_say_where_they_go(stored_env):
+    for result in both_paths(["upload", "testpypi", "--skip-existing"], stored_env):
+        assert result.returncode == 2
+        assert "pypicreds upload testpypi -- --skip-existing" in result.stderr, result.stderr

@@ -114,7 +114,7 @@ def add(
 ) -> Outcome:
     """Store `token` for a repository, write its .pypirc section (with no password unless
     `plaintext`) and record it in the index. `force`: store a token known to be wrong for it."""
-    repo, project = _repository_for_add(name, url, username, project, plaintext=plaintext, write_pypirc=write_pypirc)
+    repo, project = repository_for_add(name, url, username, project, plaintext=plaintext, write_pypirc=write_pypirc)
     token, pasted_notes = pasted_token(token, pypi_like=repo.token_host is not None)
     facts, token_notes = read_token_facts(token, repo.url, project, force=force)
     # twine sees one password per URL: a project token is handed over by pypicreds itself
@@ -141,18 +141,19 @@ def add(
     return outcome
 
 
-def _repository_for_add(name: str, url: str | None, username: str | None, project: str | None, *,
+def repository_for_add(name: str, url: str | None, username: str | None, project: str | None, *,
                         plaintext: bool, write_pypirc: bool) -> tuple[repositories.Repository, str | None]:
     """The repository and (normalised) project `add` is about; refuses options that cannot go together."""
+    index = Index.load()
     if project is not None:
         project = validate_project(project)
         if plaintext:
             raise UsageError("a per-project token cannot go into .pypirc (one password per URL), so no --plaintext")
         if url is None or username is None:
-            default = Index.load().find(name, None)
+            default = index.find(name, None)
             if default is not None:  # a project token lives under the repository's own URL and username
                 url, username = url or default.url, username or default.username
-    repo = repositories.resolve(name, url, username)
+    repo = repositories.resolve(name, url, username, known=tuple(e.name for e in index.entries))
     if plaintext and not write_pypirc:
         raise UsageError("--plaintext writes the token into .pypirc, so it cannot go with --no-pypirc")
     return repo, project

@@ -100,8 +100,9 @@ def validate_username(username: str) -> str:
     return username
 
 
-def resolve(name: str, url: str | None = None, username: str | None = None) -> Repository:
-    """The repository a command is about: built-in URL for pypi/testpypi, else `--url`."""
+def resolve(name: str, url: str | None = None, username: str | None = None, known: tuple[str, ...] = ()) -> Repository:
+    """The repository a command is about: built-in URL for pypi/testpypi, else `--url`.
+    `known`: stored names, to suggest when `name` looks like a typo of one."""
     validate_name(name)
     if name in BUILTIN_URLS:
         builtin = BUILTIN_URLS[name]
@@ -112,9 +113,13 @@ def resolve(name: str, url: str | None = None, username: str | None = None) -> R
             )
         url = builtin
     elif url is None:
+        from .suggest import did_you_mean
+
+        near = did_you_mean(name, [*BUILTIN_URLS, *known])
         raise UsageError(
             f"{name} is not a built-in repository, so it needs --url",
-            hint=f"for example: pypicreds add {name} --url https://example.org/legacy/",
+            hint=f"{near} For a new index: pypicreds add {name} --url https://example.org/legacy/" if near
+            else f"for example: pypicreds add {name} --url https://example.org/legacy/",
         )
     return Repository(name, validate_url(url), validate_username(username or DEFAULT_USERNAME))
 

@@ -101,7 +101,11 @@ def diagnose(
         _compare(d, held.get(repo))
         results.append(d)
     if name is not None and name not in config.repositories and name not in held:
-        results[0].notes.append(f"neither {shown(path)} nor pypicreds knows a repository called {name}")
+        from ..suggest import did_you_mean
+
+        near = did_you_mean(name, [*config.repositories, *held, *repositories.BUILTIN_URLS])
+        results[0].notes.append(f"neither {shown(path)} nor pypicreds knows a repository called {name}"
+                                + (f" ({near})" if near else ""))
     default_file = Path(os.path.expanduser("~/.pypirc"))
     if os.path.realpath(path) != os.path.realpath(default_file):
         for d in results:

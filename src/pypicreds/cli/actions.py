@@ -93,7 +93,8 @@ def add(
     from .. import credentials
     from .tokeninput import read_token
 
-    check_before_reading(name, url=url, username=username, store=store, project=project)
+    check_before_reading(name, url=url, username=username, store=store, project=project, plaintext=plaintext,
+                         no_pypirc=no_pypirc)
     token = read_token(from_stdin=token_stdin, prompt=f"Token for {name}: ")
     outcome = credentials.add(
         name=name, token=token, url=url, username=username, store=store, plaintext=plaintext,
@@ -103,21 +104,13 @@ def add(
         output.note(line)
 
 
-def check_before_reading(name: str, *, url=None, username=None, store=None, project=None) -> None:
+def check_before_reading(name: str, *, url=None, username=None, store=None, project=None, plaintext=False,
+                         no_pypirc=False) -> None:
     """Refuse a mistyped name or option before asking for the token: a wasted paste is a token
     left on the clipboard for nothing."""
-    from .. import repositories
-    from ..errors import UsageError
-    from ..store import STORE_NAMES
+    from .. import credentials
+    from ..store import check_store_name
 
-    repositories.validate_name(name)
-    if url is not None:
-        repositories.validate_url(url)
-    if username is not None:
-        repositories.validate_username(username)
-    if store is not None and store not in STORE_NAMES:
-        raise UsageError(f"unknown store {store[:40]!r}", hint="use --store keyring or --store file")
-    if project is not None:
-        from ..credentials import validate_project
-
-        validate_project(project)
+    if store is not None:
+        check_store_name(store)
+    credentials.repository_for_add(name, url, username, project, plaintext=plaintext, write_pypirc=not no_pypirc)
