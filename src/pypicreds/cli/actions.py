@@ -49,13 +49,16 @@ def exec_(name: str, command: list[str], project: str | None, ttl: str | None) -
 
 
 def upload(name: str, files: list[str], skip_check: bool, project: str | None, ttl: str | None,
-           twine_options: list[str]) -> None:
-    """Returns only by raising: twine replaces this process."""
+           twine_options: list[str], verbose: bool = False) -> None:
+    """Returns only by raising: twine replaces this process. `verbose`: twine's own --verbose,
+    which its error messages tell people to retry with."""
     from ..recovery import repair_if_needed
     from ..session import upload as uploading
 
     if repair_if_needed():
         output.repairs()  # twine replaces this process: say it now
+    if verbose:
+        twine_options = ["--verbose", *twine_options]
     uploading.upload(name, files, skip_check=skip_check, twine_options=twine_options,
                      project=project, ttl=ttl_seconds(ttl))
 

@@ -43,8 +43,8 @@ GRAMMARS = {
         rest="command", rest_required=True,
     ),
     "upload": Grammar(
-        ("name",), 1, values={"--project": "project", "--ttl": "ttl"}, flags={"--skip-check": "skip_check"},
-        more="files", rest="twine_options",
+        ("name",), 1, values={"--project": "project", "--ttl": "ttl"},
+        flags={"--skip-check": "skip_check", "--verbose": "verbose"}, more="files", rest="twine_options",
     ),
 }
 

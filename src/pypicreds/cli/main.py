@@ -58,8 +58,25 @@ def run_typer(argv: list[str]) -> int:
             return e.exit_code
         except typer.Abort:
             raise KeyboardInterrupt from None
+        except Exception as e:
+            hint = twine_option_hint(e, args)
+            if hint is None:
+                raise
+            from ..errors import UsageError
+
+            raise UsageError(f"no such option: {e.option_name}", hint=hint) from None
 
     return guarded(invoke)
+
+
+def twine_option_hint(error: Exception, args: list[str]) -> str | None:
+    """For an option `upload` does not know (click's NoSuchOption): it is probably twine's, and
+    those go after `--`. None for any other error."""
+    ctx, option = getattr(error, "ctx", None), getattr(error, "option_name", None)
+    if option is None or ctx is None or ctx.info_name != "upload":
+        return None
+    words = [word for word in args[1:] if not word.startswith("-")]
+    return f"options for twine go after --: `pypicreds upload {words[0] if words else 'NAME'} -- {option}`"
 
 
 def guarded(action: Callable[[], int | None]) -> int:

@@ -47,6 +47,7 @@ def upload(
     skip_check: Annotated[bool, typer.Option("--skip-check", help="Do not run `twine check` first.")] = False,
     project: ProjectOpt = None,
     ttl: TtlOpt = None,
+    verbose: Annotated[bool, typer.Option("--verbose", help="Ask twine for details of what it sends and what the index answers (its own --verbose).")] = False,
 ) -> None:
     """Upload with twine: `twine check`, then `twine upload` with the stored credentials.
 
@@ -55,4 +56,4 @@ def upload(
     Options for twine go after --. Example: pypicreds upload testpypi -- --skip-existing
     """
     twine_options = (ctx.obj or {}).get("after_separator") or []
-    actions.upload(name, files or [], skip_check, project, ttl, twine_options)
+    actions.upload(name, files or [], skip_check, project, ttl, twine_options, verbose)
