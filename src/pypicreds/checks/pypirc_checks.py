@@ -20,7 +20,6 @@ from ..pypirc import TWINE_KEYS
 from ..store.index import Index
 from .findings import ERROR, WARNING, Finding, Token
 
-PYPI_HOSTS = ("upload.pypi.org", "test.pypi.org")
 _INLINE_COMMENT = re.compile(r"\s[#;]")
 
 
@@ -191,13 +190,10 @@ def _collect_token(found: list[Token], config, section: str, value: str, path: P
 
 
 def _url_findings(path: Path, name: str, entry: pypirc.RepositoryEntry, known, index: Index) -> list[Finding]:
-    from urllib.parse import urlsplit
-
     out = []
     url = entry.url
     line = entry.keys["repository"].line if "repository" in entry.keys else entry.section_line
-    parts = urlsplit(url)
-    if (parts.hostname or "").lower() in PYPI_HOSTS and not parts.path.endswith("/"):
+    if url + "/" in repositories.PYPI_UPLOAD_URLS:  # the slash makes it one of twine's two PyPI URLs
         fixed = url + "/"
         relies = [e.label for e in index.entries if e.url == url and e.store == "keyring"]
         out.append(Finding(
