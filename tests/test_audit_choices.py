@@ -98,8 +98,10 @@ def test_the_plaintext_choice_is_in_the_index(env):
 
 
 def test_audit_sorts_by_severity_then_file_and_line(env):
-    write(env, "[distutils]\nindex-servers =\n    pypi\n    ghost\n\n[pypi]\nusername = __token__\n"
-               f"password = {TOKEN}\n")
+    unrestricted = mint([current([3, "0a9a1b7e-0000-4000-8000-00000000aaaa"])], location="test.pypi.org")
+    assert run_cli(["add", "testpypi", "--no-pypirc", "--token-stdin"], env, input=unrestricted).returncode == 0
+    write(env, f"[pypi]\nusername = __token__\npassword = {TOKEN}\n\n"
+               "[distutils]\nindex-servers =\n    pypi\n    ghost\n")
     for run in (["--json"], []):
         result = run_cli(["audit", *run], env)
         assert result.returncode == 1, result.stderr
@@ -113,27 +115,29 @@ def test_audit_sorts_by_severity_then_file_and_line(env):
 
 
 PASSWORD_FILE = (
-    "# my setup\n[distutils]\nindex-servers =\n    pypi\n    corp\n\n[pypi]\nusername = __token__\n\n"
-    "[corp]\nrepository = https://corp.example/legacy/\nusername = me\n"
-    "password =\n    corp-secret\n"
+    "# my setup\n[distutils]\nindex-servers =\n    pypi\n    corp\n\n[pypi]\nusername = __token__\n"
+    f"password = {TOKEN}\n\n[corp]\nrepository = https://corp.example/legacy/\nusername = me\n"
+    "password = corp-secret\n"
 )
 
 
 def test_one_line_number_for_a_password_everywhere(env):
-    """The line the password itself is on, 1-based: audit, audit --fix and import agree, also
-    when the value is on a continuation line."""
-    expected = PASSWORD_FILE.splitlines().index("    corp-secret") + 1
+    """The line the password is on in the file as it was, 1-based: audit, audit --fix and
+    import agree, also for a second password once the first has left the file."""
+    lines = PASSWORD_FILE.splitlines()
+    expected = {"pypi": lines.index(f"password = {TOKEN}") + 1, "corp": lines.index("password = corp-secret") + 1}
     write(env, PASSWORD_FILE)
-    [finding] = by_id(audit(env)[0], "plaintext-password")
-    assert finding["line"] == expected and f"line {expected}" in finding["message"]
+    found = {f["repository"]: f for f in by_id(audit(env)[0], "plaintext-password")}
+    for name, line in expected.items():
+        assert found[name]["line"] == line and f"line {line}" in found[name]["message"]
     fixed = run_cli(["audit", "--fix"], env)
-    assert f"(line {expected})" in fixed.stderr, fixed.stderr
-    write(env, PASSWORD_FILE)
-    run_cli(["remove", "corp"], env)
     Path(env["PYPICREDS_HOME"], "index.json").unlink()
+    Path(env["PYPICREDS_HOME"], "vault.json").unlink()
     write(env, PASSWORD_FILE)
     imported = run_cli(["import"], env)
-    assert f"(line {expected})" in imported.stderr, imported.stderr
+    for name, line in expected.items():
+        assert f"[{name}] (line {line})" in fixed.stderr, fixed.stderr
+        assert f"[{name}] (line {line})" in imported.stderr, imported.stderr
 
 
 def test_the_empty_password_message_quotes_the_files_own_text(env):

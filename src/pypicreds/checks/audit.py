@@ -16,7 +16,7 @@ from pathlib import Path
 from .. import paths, repositories, tokens
 from ..errors import PypicredsError
 from ..store.index import Index
-from .findings import ERROR, INFO, WARNING, Finding, Token
+from .findings import ERROR, INFO, SEVERITIES, WARNING, Finding, Token
 from .pypirc_checks import pypirc_findings
 
 DEFAULT_MAX_AGE_DAYS = 365
@@ -29,7 +29,7 @@ def run(
     environ: Mapping[str, str] | None = None,
     now: datetime | None = None,
 ) -> list[Finding]:
-    """All findings, sorted by file and line."""
+    """All findings, most severe first, then by file and line."""
     environ = os.environ if environ is None else environ
     now = now or datetime.now(UTC)
     path = paths.pypirc_path(pypirc)
@@ -41,7 +41,7 @@ def run(
     findings += _environment_findings(environ)
     findings += _store_findings()
     findings += _config_dir_findings(paths.home_dir())
-    findings.sort(key=lambda f: (f.path is None, f.path or "", f.line or 0, f.id))
+    findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.path is None, f.path or "", f.line or 0, f.id))
     return findings
 
 

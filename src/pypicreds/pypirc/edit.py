@@ -45,6 +45,7 @@ from .parse import (
     _split,
     twine_view,
 )
+from .read import key_part
 
 if TYPE_CHECKING:
     from configparser import RawConfigParser
@@ -138,8 +139,9 @@ def _refuse_hidden_password(doc: _Doc, name: str, password: str | None) -> None:
     else:
         what = f"[{where.section}] in {doc.shown} (line {where.line}), which twine uses for [{name}],"
     if value == "":
+        written = key_part(doc.lines[where.line - 1]) or "password ="
         raise PypircError(
-            f"{what} has an empty 'password =' line: twine would send an empty password and never ask the keyring",
+            f"{what} has an empty '{written}' line: twine would send an empty password and never ask the keyring",
             hint="delete that line, then run this again",
         )
     raise PypircError(

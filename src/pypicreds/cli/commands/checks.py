@@ -16,6 +16,9 @@ def audit(
     pypirc: PypircOpt = None,
     json_: JsonOpt = False,
     fix: Annotated[bool, typer.Option("--fix", help="Repair what is safe to repair and report each change.")] = False,
+    include_plaintext: Annotated[bool, typer.Option(
+        "--include-plaintext",
+        help="With --fix: also move the plaintext tokens you chose with `add --plaintext` into the store.")] = False,
     max_age: Annotated[int, typer.Option("--max-age", min=0, metavar="DAYS",
                                          help="Report tokens added or rotated longer ago than this.")] = 365,
 ) -> None:
@@ -27,16 +30,20 @@ def audit(
     from ...checks.findings import SEVERITIES, has_problems
     from ...recovery import repair_if_needed
 
+    if include_plaintext and not fix:
+        from ...errors import UsageError
+
+        raise UsageError("--include-plaintext goes with --fix", hint="pypicreds audit --fix --include-plaintext")
     repair_if_needed()  # a killed command's half-done change first: the findings describe the result
     findings = auditing.run(pypirc=pypirc, max_age_days=max_age)
     if fix:
         from ...checks import fix as fixing
 
-        changes = fixing.apply(findings, pypirc=pypirc)
+        changes = fixing.apply(findings, pypirc=pypirc, include_plaintext=include_plaintext)
         for change in changes:
             output.note(f"fixed: {change}")
         for finding in findings:
-            if finding.fixable and finding.fixed is False:
+            if finding.fixable and finding.fixed is False and finding.change:
                 output.note(f"could not fix {finding.id} ({render.finding_place(finding, with_line=True)}): {finding.change}")
         if not changes:
             output.note("nothing to fix" if not any(f.fixable for f in findings) else "nothing changed")
