@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import fsutil, paths, redact, repositories, tokens
-from .errors import PypicredsError, TokenFormatError, UsageError
+from .errors import PypicredsError, UsageError
+from .intake import pasted_token, read_token_facts
 from .pypirc import add_repository, remove_repository, set_password
 from .recovery import repair_if_needed
 from .recovery.journal import Journal, begin, digest
@@ -33,70 +34,6 @@ class Outcome:
 
     def __repr__(self) -> str:
         return f"Outcome(entry={self.entry!r}, store={self.store!r}, notes={self.notes!r})"
-
-
-def pasted_token(token: str, *, pypi_like: bool) -> tuple[str, list[str]]:
-    """A token as typed or piped in, checked (tokens.check_token_text) once one pair of quotes
-    around a PyPI token is taken off; and a note when they were."""
-    token, unquoted = tokens.unquote(token)
-    token = redact.remember(tokens.check_token_text(token, pypi_like=pypi_like))
-    return token, ["took off the quotes around the token (they are not part of it)"] if unquoted else []
-
-
-FORCE_HINT = "or pass --force to store it anyway"
-
-
-def read_token_facts(token: str, url: str, project: str | None, *, force: bool = False) -> tuple[dict, list[str]]:
-    """What the token says about itself (for the index: never the token), and notes.
-
-    Refuses an expired token, and one it knows is wrong for `url` and `project` (unreadable,
-    from the other index, scoped to other projects) unless `force`, which makes those warnings."""
-    if not token.startswith(tokens.PREFIX):
-        return {}, []
-    expected = repositories.token_host(url)
-    try:
-        info = tokens.inspect(token)
-    except TokenFormatError as e:
-        if expected is None:
-            return {}, []  # a private index's password may merely look like a token
-        return {}, _wrong(force, f"this token cannot be read: {e.message} (truncated?)",
-                          f"copy the whole token again from https://{expected}/manage/account/token/, {FORCE_HINT}")
-    if tokens.is_expired(info):
-        raise PypicredsError(
-            f"this token expired at {tokens.iso(info.expires)}",
-            hint="create a new token on the index and use that",
-        )
-    facts = {k: v for k, v in info.to_json().items() if k != "caveats"}
-    notes = []
-    if expected and info.host != expected:
-        named = [name for name, builtin in repositories.BUILTIN_URLS.items()
-                 if repositories.token_host(builtin) == info.host]
-        elsewhere = f"store it as `{named[0]}`" if named else f"use a token from {expected}"
-        notes += _wrong(force, f"this token was issued by {info.host}, but {url} belongs to {expected}, "
-                        "which will refuse it", f"{elsewhere}, {FORCE_HINT}")
-    if info.scope == tokens.SCOPE_PROJECT and info.projects is not None:
-        scoped = ", ".join(info.projects) or "(none)"
-        if project and tokens.covers(info, {project}):
-            other = f"store it with --project {info.projects[0]}, " if info.projects else ""
-            notes += _wrong(force, f"this token is scoped to {scoped}, not {project}: uploads of {project} "
-                            "would be refused", f"create a token for {project}, {other}{FORCE_HINT}")
-        notes.append(f"token scope: projects {scoped}")
-    elif info.scope == tokens.SCOPE_PROJECT:
-        notes.append("token scope: projects by id " + ", ".join(info.project_ids or []))
-    elif info.scope == tokens.SCOPE_TRUSTED_PUBLISHER:
-        notes.append("token scope: a Trusted Publisher token")
-    else:
-        notes.append("token scope: no embedded project restriction")
-    if info.expires:
-        notes.append(f"token expires at {facts['expires']}")
-    return facts, notes
-
-
-def _wrong(force: bool, message: str, hint: str) -> list[str]:
-    """A token known to be wrong: refused, or with --force a warning."""
-    if not force:
-        raise PypicredsError(message, hint=hint)
-    return [f"warning: {message} (stored because of --force)"]
 
 
 def add(
@@ -329,10 +266,14 @@ def _undo_rotate(journal, store: TokenStore, snapshot: StoreSnapshot, entry: Ent
 def remove(*, name: str, project: str | None = None, keep_pypirc: bool = False,
            pypirc: Path | None = None) -> Outcome:
     """Store first (the step most likely to refuse: a locked keyring, a damaged vault), then
-    .pypirc, then the index. If .pypirc refuses, the token is put back in the store."""
+    .pypirc, then the index. If .pypirc refuses, the token is put back in the store. A .pypirc
+    left empty stays; what remove leaves in it (a section it did not write, a plaintext
+    password with --keep-pypirc) is said in the notes."""
     with fsutil.locked(paths.lock_path()):
         repair_if_needed(locked=True)
         index = Index.load()
+        if index.find(name, project) is None:
+            _refuse_unstored(name, project, pypirc)
         entry = index.get(name, project)
         outcome = Outcome(entry=entry, store=entry.store)
         target = paths.pypirc_path(pypirc) if pypirc else (Path(entry.pypirc) if entry.pypirc else None)
@@ -350,9 +291,10 @@ def remove(*, name: str, project: str | None = None, keep_pypirc: bool = False,
         pypirc_changed = False
         try:
             if target:
-                pypirc_changed = remove_repository(target, entry.name, entry.pypirc_record)
+                pypirc_changed = remove_repository(target, entry.name, entry.pypirc_record, keep_empty=True)
                 if pypirc_changed:
-                    details.append(f"removed [{entry.name}] from {target}")
+                    plaintext = " with its plaintext password" if entry.plaintext else ""
+                    details.append(f"removed [{entry.name}]{plaintext} from {target}")
             index.remove(entry)
             index.save()
         except BaseException:
@@ -361,7 +303,58 @@ def remove(*, name: str, project: str | None = None, keep_pypirc: bool = False,
             raise  # else the journal stays: the next command finishes the removal
         journal.finish()
         outcome.notes += [f"removed the token for {entry.label}", *details]
+        outcome.notes += _left_behind(entry, target, pypirc, keep_pypirc)
         return outcome
+
+
+def _refuse_unstored(name: str, project: str | None, pypirc: Path | None) -> None:
+    """A name pypicreds holds nothing for, whose token is a plaintext password in .pypirc:
+    say that remove leaves it (the usual error, with its suggestions, otherwise)."""
+    from .pypirc import read_repositories
+
+    if project is not None:
+        return
+    path = paths.pypirc_path(pypirc)
+    try:
+        found = read_repositories(path).get(name)
+    except PypicredsError:
+        return
+    where = found.keys.get("password") if found else None
+    if found is None or where is None or where.section != name or found.password_empty:
+        return
+    raise PypicredsError(
+        f"pypicreds holds no token for {name}: its token is the plaintext password on line {where.line} "
+        f"of {paths.shown(path)} ([{name}]), and remove left it there",
+        hint="move it into the store with `pypicreds import`, then remove it; or delete that line by hand",
+    )
+
+
+def _left_behind(entry: Entry, target: Path | None, pypirc: Path | None, keep_pypirc: bool) -> list[str]:
+    """What remove left in .pypirc that the user may not expect: a section it did not write,
+    a plaintext token kept by --keep-pypirc, a file now empty."""
+    from .pypirc import read_repositories
+
+    if entry.project is not None:
+        return []
+    path = target or paths.pypirc_path(pypirc)
+    try:
+        if not path.exists():
+            return []
+        if path.stat().st_size == 0:
+            return [f"{paths.shown(path)} is now empty; pypicreds keeps it (delete it if you have no use for it)"]
+        found = read_repositories(path).get(entry.name)
+    except (OSError, PypicredsError):
+        return []
+    if found is None or found.section_line is None:
+        return []
+    where = paths.shown(path)
+    if keep_pypirc:
+        if entry.plaintext and found.has_password:
+            return [f"kept [{entry.name}] in {where} (--keep-pypirc): it still holds the token as a plaintext "
+                    "password; delete its `password` line by hand if you no longer need it"]
+        return []
+    return [f"kept [{entry.name}] in {where}: pypicreds did not write it (only what it added is gone); "
+            f"delete the section (and '{entry.name}' in index-servers) by hand if you no longer need it"]
 
 
 def _undo_remove(journal, snapshot: StoreSnapshot) -> None:

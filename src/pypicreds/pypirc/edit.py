@@ -96,6 +96,8 @@ def add_repository(
             "added_keys": [],
             "written": {},
             "replaced": {},
+            # the file had no final newline, so lines added at its end gave one to the line before
+            "terminated_end": bool(doc.lines) and not _ending(doc.lines[-1]),
         }
         want = {}
         if url != BUILTIN_URLS.get(name) or _twine_url(doc.parser, name) not in (None, url):
@@ -265,7 +267,7 @@ def _edit_password(doc: _Doc, name: str, password: str | None) -> None:
         raise PypircError(f"{doc.shown} has no [{name}] section", hint="add the repository first")
     option = section.options.get("password")
     if password is None and option is not None:
-        doc.splice(option.start, option.value_end, [])
+        doc.splice(option.start, option.value_end, [], rejoin=False)  # no other line changes
     elif password is not None and option is None:
         indent = _key_indent(doc, section.content_end, section.indent)
         doc.splice(section.content_end, section.content_end, [f"{indent}password = {password}"])
@@ -291,9 +293,10 @@ def _edit_password(doc: _Doc, name: str, password: str | None) -> None:
 def take_password_line(path: str | os.PathLike, name: str) -> dict[str, Any] | None:
     """Delete `[name]`'s own `password` option (as set_password(path, name, None) does) and
     return where it stood, for `put_password_line_back`: the index of its first line, its text
-    split around the password (so the record holds no secret), and the line ending the deletion
-    took from the line before it (a file that ends without a newline keeps that style).
-    None when `[name]` has no password line."""
+    split around the password (so the record holds no secret), and `joined` (always "" now:
+    a line ending the deletion took from the line before, in records of older versions).
+    Every other line keeps its bytes: a password on the last line without a newline leaves the
+    file ending with the newline of the line before it. None when `[name]` has no password line."""
     _check_name(name)
     path = Path(path)
     with fsutil.locked(paths.lock_path()):
@@ -307,9 +310,7 @@ def take_password_line(path: str | os.PathLike, name: str) -> dict[str, Any] | N
         parts = "".join(old).split(password) if password else None
         if parts is not None and any("pypi-" in part for part in parts):
             parts = None  # a comment between its lines looks like a token: keep no copy of it
-        at_end = option.value_end == len(doc.lines) and not _ending(old[-1])
-        joined = _ending(doc.lines[option.start - 1]) if at_end else ""
-        where = {"line": option.start, "parts": parts, "joined": joined}
+        where = {"line": option.start, "parts": parts, "joined": ""}
         _edit_password(doc, name, None)
         _save(path, doc)
         return where

@@ -87,6 +87,9 @@ def remove(
 ) -> None:
     """Remove a repository's token from its store, the index and .pypirc.
 
+    Only what pypicreds wrote leaves .pypirc (a section you wrote stays, and remove says so); the
+    file itself stays, even when nothing is left in it.
+
     Example: pypicreds remove testpypi
     """
     from ... import credentials
@@ -117,7 +120,9 @@ def inspect(
     from ... import credentials
 
     token = read_token(from_stdin=token_stdin, prompt="Token to inspect: ") if name is None else None
-    if token is not None and credentials.pasted_token(token, pypi_like=True)[1]:
+    from ...intake import pasted_token
+
+    if token is not None and pasted_token(token, pypi_like=True)[1]:
         output.note("read the token without the quotes around it")
     info = credentials.inspect(name, project, token)
     if json_:
