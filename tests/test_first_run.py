@@ -3,6 +3,7 @@ typed wrong, twine's own advice, and the words and shapes of help and output (is
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
@@ -207,3 +208,91 @@ def test_other_twine_options_before_the_separator_say_where_they_go(stored_env):
     for result in both_paths(["upload", "testpypi", "--skip-existing"], stored_env):
         assert result.returncode == 2
         assert "pypicreds upload testpypi -- --skip-existing" in result.stderr, result.stderr
+
+
+# --- 15. words and shapes -------------------------------------------------------------------------
+
+
+def test_show_speaks_like_list_and_inspect(env):
+    """Human output says "no embedded project restriction" and no/-, never Python's words;
+    JSON keeps `unrestricted`, false and null."""
+    unrestricted = mint([current([3, "0a9a1b7e-0000-4000-8000-00000000aaaa"])], location="test.pypi.org")
+    assert run_cli(["add", "testpypi", "--token-stdin"], env, input=unrestricted).returncode == 0
+    shown = run_cli(["show", "testpypi"], env)
+    assert shown.returncode == 0, shown.stderr
+    assert "no embedded project restriction" in shown.stdout
+    for python_word in ("unrestricted", "False", "None", "True", "['", "[]"):
+        assert python_word not in shown.stdout, shown.stdout
+    lines = dict(line.split(None, 1) for line in shown.stdout.splitlines())
+    assert lines["plaintext"] == "no" and lines["rotated"] == "-" and lines["projects"] == "-"
+    as_json = json.loads(run_cli(["show", "testpypi", "--json"], env).stdout)
+    assert as_json["scope"] == "unrestricted" and as_json["plaintext"] is False and as_json["rotated"] is None
+
+
+def test_show_lists_projects_as_words(env):
+    assert run_cli(["add", "pypi", "--token-stdin"], env, input=mint([current([1, ["foo", "bar"]])])).returncode == 0
+    shown = run_cli(["show", "pypi"], env).stdout
+    assert "projects: bar, foo" in shown and "['" not in shown
+
+
+def test_scan_counts_files_with_tokens_apart_from_files_read(tmp_path, env):
+    (tmp_path / "a.txt").write_text(f"{TOKEN}\n{mint([])}\n")
+    (tmp_path / "b.txt").write_text(f"x = {TOKEN}\n")
+    (tmp_path / "c.txt").write_text("nothing here\n")
+    result = run_cli(["scan", str(tmp_path)], env)
+    assert result.returncode == 1
+    assert "3 tokens in 2 files (3 files read)" in result.stderr, result.stderr
+    assert "token(s)" not in result.stderr and "file(s)" not in result.stderr
+    clean = run_cli(["scan", str(tmp_path / "c.txt")], env)
+    assert clean.returncode == 0 and "no tokens (1 file read)" in clean.stderr, clean.stderr
+
+
+HELP_COMMANDS = ["add", "list", "show", "rotate", "remove", "inspect", "env", "exec", "upload", "audit", "import",
+                 "scan", "doctor"]
+
+
+@pytest.mark.parametrize("command", HELP_COMMANDS)
+def test_help_metavars_are_words_not_python_types(env, command):
+    text = run_cli([command, "--help"], env).stdout
+    for python_shape in ("<list[", "<str>", "<path>", "<int>", "{name}", "[name]", "[paths]", "[files]",
+                         "[command]"):
+        assert python_shape not in text, f"{command}: {python_shape} in\n{text}"
+
+
+@pytest.mark.parametrize("command,usage", [
+    ("exec", "pypicreds exec [OPTIONS] NAME [COMMAND]..."),
+    ("scan", "pypicreds scan [OPTIONS] [PATH]..."),
+    ("upload", "pypicreds upload [OPTIONS] NAME [FILE]..."),
+    ("add", "pypicreds add [OPTIONS] NAME"),
+    ("env", "pypicreds env [OPTIONS] [NAME]"),
+])
+def test_usage_lines_name_their_arguments(env, command, usage):
+    assert usage in run_cli([command, "--help"], env).stdout
+
+
+@pytest.mark.parametrize("command,verb", [("audit", "read"), ("doctor", "read"), ("import", "edit"),
+                                          ("add", "edit"), ("remove", "edit")])
+def test_pypirc_option_says_whether_it_reads_or_edits(env, command, verb):
+    text = " ".join(run_cli([command, "--help"], env).stdout.split())
+    assert f"The .pypirc to {verb}" in text
+
+
+def test_help_examples_show_one_command_per_line(env):
+    """`env`'s example is two commands (bash, fish): each on its own line, in --help and on the
+    docs' reference page, never joined into what reads as one command."""
+    text = run_cli(["env", "--help"], env).stdout
+    lines = [line.strip() for line in text.splitlines()]
+    assert "eval $(pypicreds env testpypi)" in lines
+    assert "pypicreds env testpypi --shell fish | source" in lines
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("gen_reference", ROOT / "docs/gen_reference.py")
+    gen = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(gen)
+    page = gen.reference_pages()["commands/env.md"]
+    block = page.split("```console\n", 1)[1].split("```", 1)[0].splitlines()
+    assert "$ eval $(pypicreds env testpypi)" in block
+    assert "$ pypicreds env testpypi --shell fish | source" in block
+    for command in HELP_COMMANDS:
+        for example in (line for line in run_cli([command, "--help"], env).stdout.splitlines() if "pypicreds " in line):
+            assert example.count("pypicreds ") == 1 or "|" in example, f"{command}: {example}"

@@ -16,6 +16,7 @@ from .. import __version__
 from ..errors import Interrupted
 from . import output
 from .commands import checks, sessions, tokens
+from .helpnames import Command
 
 
 def _plain_help() -> bool:
@@ -67,7 +68,7 @@ def _command(function, name: str | None = None, **settings) -> None:
         except KeyboardInterrupt:
             raise Interrupted() from None
 
-    app.command(name, **settings)(run)
+    app.command(name, cls=Command, **settings)(run)
 
 
 # In the order `pypicreds --help` lists them.

@@ -60,8 +60,20 @@ def entry_text(entry: Entry, protection: str | None) -> str:
     del data["project"]
     if protection:
         data["protection"] = protection
+    data["scope"] = scope_text(entry.token_info) if data["scope"] else None
     width = max(len(k) for k in data)
-    return "\n".join(f"{k.ljust(width)}  {'-' if v is None else v}" for k, v in data.items())
+    return "\n".join(f"{k.ljust(width)}  {_words(v)}" for k, v in data.items())
+
+
+def _words(value: object) -> str:
+    """A value as people read it: yes/no, `-` for nothing, a list as words (JSON keeps the types)."""
+    if value is None or value == []:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(str(v) for v in value)
+    return str(value)
 
 
 def token_text(facts: dict) -> str:

@@ -9,11 +9,11 @@ from typing import Annotated, Optional
 import typer
 
 from .. import complete, output, render
-from ..options import JsonOpt, PypircOpt
+from ..options import JsonOpt, PypircOpt, ReadPypircOpt
 
 
 def audit(
-    pypirc: PypircOpt = None,
+    pypirc: ReadPypircOpt = None,
     json_: JsonOpt = False,
     fix: Annotated[bool, typer.Option("--fix", help="Repair what is safe to repair and report each change.")] = False,
     include_plaintext: Annotated[bool, typer.Option(
@@ -63,7 +63,7 @@ def audit(
 def import_(
     pypirc: PypircOpt = None,
     store: Annotated[Optional[str], typer.Option(
-        help="keyring or file [default: $PYPICREDS_STORE, else keyring if usable (and not plaintext), else file].",
+        metavar="STORE", help="keyring or file [default: $PYPICREDS_STORE, else keyring if usable (and not plaintext), else file].",
         show_default=False, autocompletion=complete.complete_store)] = None,
 ) -> None:
     """Move every plaintext password in .pypirc into the store; only its `password =` line leaves the file.
@@ -84,14 +84,14 @@ def import_(
     if not report.moved and not report.kept:
         output.note(f"no plaintext passwords in {shown(report.path)}")
     elif report.moved:
-        output.note(f"removed {len(report.moved)} `password =` line(s) from {shown(report.path)}; "
+        output.note(f"removed {_count(len(report.moved), 'password line')} from {shown(report.path)}; "
                     "rotate tokens that sat in plaintext (`pypicreds rotate NAME`)")
     raise typer.Exit(1 if report.kept else 0)
 
 
 def scan(
     paths: Annotated[Optional[list[Path]], typer.Argument(
-        help="Files and directories [default: .].", show_default=False)] = None,
+        help="Files and directories [default: .].", show_default=False, metavar="PATH")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Find PyPI tokens in files (never printing them); exit 1 when one is found.
@@ -110,17 +110,20 @@ def scan(
             scope = render.scope_text({"scope": hit.scope, "projects": hit.projects})
             output.data(f"{hit.path}:{hit.line}: PyPI token for {hit.host}, id {hit.token_id}, {scope}"
                         + (f", expires {hit.expires}" if hit.expires else ""))
-    output.note(f"{len(result.hits)} token(s) in {result.files} file(s) read"
-                + (f" ({result.skipped_binary} binary skipped)" if result.skipped_binary else ""))
+    read = _count(result.files, "file") + " read" + (f", {result.skipped_binary} binary skipped"
+                                                      if result.skipped_binary else "")
+    found = len({hit.path for hit in result.hits})  # files with tokens, apart from files read
+    output.note(f"{_count(len(result.hits), 'token')} in {_count(found, 'file')} ({read})" if result.hits
+                else f"no tokens ({read})")
     if result.hits:
         output.note("revoke each token on its index (https://pypi.org/manage/account/token/), then remove it")
     raise typer.Exit(1 if result.hits else 0)
 
 
 def doctor(
-    name: Annotated[Optional[str], typer.Argument(help="Only this repository.", show_default=False,
+    name: Annotated[Optional[str], typer.Argument(help="Only this repository.", show_default=False, metavar="NAME",
                                                   autocompletion=complete.complete_repository)] = None,
-    pypirc: PypircOpt = None,
+    pypirc: ReadPypircOpt = None,
     json_: JsonOpt = False,
 ) -> None:
     """Show where twine would take the URL, username and password from right now, and what differs from pypicreds.
@@ -135,3 +138,7 @@ def doctor(
     else:
         output.data("\n\n".join(render.diagnosis_text(d) for d in results))
     raise typer.Exit(0 if all(d.ok for d in results) else 1)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"

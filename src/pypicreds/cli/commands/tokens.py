@@ -15,9 +15,9 @@ from ..tokeninput import read_token
 
 def add(
     name: NameArg,
-    url: Annotated[Optional[str], typer.Option(help="Upload URL (required for names other than pypi/testpypi).")] = None,
-    username: Annotated[Optional[str], typer.Option(help="Username [default: __token__].", show_default=False)] = None,
-    store: Annotated[Optional[str], typer.Option(help="keyring or file [default: $PYPICREDS_STORE, else keyring if usable, else file].", show_default=False, autocompletion=complete.complete_store)] = None,
+    url: Annotated[Optional[str], typer.Option(metavar="URL", help="Upload URL (required for names other than pypi/testpypi).")] = None,
+    username: Annotated[Optional[str], typer.Option(metavar="USERNAME", help="Username [default: __token__].", show_default=False)] = None,
+    store: Annotated[Optional[str], typer.Option(metavar="STORE", help="keyring or file [default: $PYPICREDS_STORE, else keyring if usable, else file].", show_default=False, autocompletion=complete.complete_store)] = None,
     plaintext: Annotated[bool, typer.Option("--plaintext", help="Also write the token into .pypirc as `password =` (for tools that read only .pypirc).")] = False,
     no_pypirc: Annotated[bool, typer.Option("--no-pypirc", help="Leave .pypirc alone.")] = False,
     token_stdin: TokenStdinOpt = False,
@@ -27,7 +27,9 @@ def add(
 ) -> None:
     """Store a token for a repository and write its .pypirc section (no password).
 
-    Example: pypicreds add testpypi   (then paste the token at the hidden prompt)
+    The token is pasted at a hidden prompt, or piped in with --token-stdin.
+
+    Example: pypicreds add testpypi
     """
     actions.add(name, url=url, username=username, store=store, plaintext=plaintext, no_pypirc=no_pypirc,
                 token_stdin=token_stdin, pypirc=pypirc, project=project, force=force)
@@ -99,7 +101,7 @@ def remove(
 
 
 def inspect(
-    name: Annotated[Optional[str], typer.Argument(help="A stored repository [default: a token typed at a hidden prompt].", show_default=False, autocompletion=complete.complete_repository)] = None,
+    name: Annotated[Optional[str], typer.Argument(help="A stored repository [default: a token typed at a hidden prompt].", show_default=False, metavar="NAME", autocompletion=complete.complete_repository)] = None,
     project: ProjectOpt = None,
     token_stdin: TokenStdinOpt = False,
     json_: JsonOpt = False,
