@@ -115,27 +115,20 @@ PROMPTS = {
 }
 
 
+@pytest.mark.parametrize("key", [CTRL_C, CTRL_D], ids=["ctrl-c", "ctrl-d"])
 @pytest.mark.parametrize("case", list(PROMPTS))
-def test_ctrl_c_at_a_token_prompt_aborts_on_a_fresh_line(env, case):
+def test_ctrl_c_or_ctrl_d_at_a_token_prompt_ends_its_line(env, case, key):
+    """Ctrl-C: `pypicreds: aborted` (130); Ctrl-D: the error (1); each on a fresh line after the
+    prompt, and nothing stored."""
     args, prompt, needs_token = PROMPTS[case]
     if needs_token:
         with_stored_token(env)
     before = stored(env)
-    code, shown = at_terminal(args, env, [(prompt, CTRL_C)])
-    assert code == 130, shown
-    assert shown.endswith(prompt + ABORTED), shown
-    assert stored(env) == before
-
-
-@pytest.mark.parametrize("case", list(PROMPTS))
-def test_ctrl_d_at_a_token_prompt_errs_on_a_fresh_line(env, case):
-    args, prompt, needs_token = PROMPTS[case]
-    if needs_token:
-        with_stored_token(env)
-    before = stored(env)
-    code, shown = at_terminal(args, env, [(prompt, CTRL_D)])
-    assert code == 1, shown
-    assert prompt + b"\r\npypicreds: error: no token was entered" in shown, shown
+    code, shown = at_terminal(args, env, [(prompt, key)])
+    if key == CTRL_C:
+        assert code == 130 and shown.endswith(prompt + ABORTED), shown
+    else:
+        assert code == 1 and prompt + b"\r\npypicreds: error: no token was entered" in shown, shown
     assert stored(env) == before
 
 
