@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import fsutil, paths, redact, repositories, tokens
+from . import fsutil, paths, repositories, tokens
 from .errors import PypicredsError, UsageError
 from .intake import pasted_token, read_token_facts
 from .pypirc import add_repository, remove_repository, set_password
@@ -89,7 +89,8 @@ def repository_for_add(name: str, url: str | None, username: str | None, project
         if url is None or username is None:
             default = index.find(name, None)
             if default is not None:  # a project token lives under the repository's own URL and username
-                url, username = url or default.url, username or default.username
+                url = default.url if url is None else url
+                username = default.username if username is None else username
     repo = repositories.resolve(name, url, username, known=tuple(e.name for e in index.entries))
     if plaintext and not write_pypirc:
         raise UsageError("--plaintext writes the token into .pypirc, so it cannot go with --no-pypirc")

@@ -121,7 +121,7 @@ def resolve(name: str, url: str | None = None, username: str | None = None, know
             hint=f"{near} For a new index: pypicreds add {name} --url https://example.org/legacy/" if near
             else f"for example: pypicreds add {name} --url https://example.org/legacy/",
         )
-    return Repository(name, validate_url(url), validate_username(username or DEFAULT_USERNAME))
+    return Repository(name, validate_url(url), validate_username(DEFAULT_USERNAME if username is None else username))
 
 
 def _show(value: str) -> str:
