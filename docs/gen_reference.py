@@ -72,9 +72,15 @@ def _cell(text: str) -> str:
 
 
 def _help_blocks(text: str) -> list[str]:
-    """The docstring as Markdown: `Example:` paragraphs become console blocks."""
+    """The docstring as Markdown: `Example:` paragraphs become console blocks, one command per
+    line (a `\\b` paragraph headed `Examples...:` keeps its lines, as --help prints them)."""
     blocks = []
     for paragraph in text.strip().split("\n\n"):
+        lines = [line.strip() for line in paragraph.replace("\b", "").splitlines() if line.strip()]
+        if paragraph.lstrip().startswith("\b") and len(lines) > 1 and lines[0].startswith("Example"):
+            commands = "\n".join(f"$ {line}" for line in lines[1:])
+            blocks.append(f"**{_escape(lines[0].rstrip(':'))}**\n\n```console\n{commands}\n```")
+            continue
         flat = " ".join(paragraph.replace("\b", "").split())
         head, sep, rest = flat.partition("Example: ")
         if sep:

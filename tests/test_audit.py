@@ -255,7 +255,7 @@ def test_reused_token(env):
 
 
 def test_wrong_index_token(env):
-    add(env, "testpypi", SCOPED)  # a pypi.org token for TestPyPI: add warns, audit flags it
+    add(env, "testpypi", SCOPED, "--force")  # a pypi.org token for TestPyPI: add refuses without --force
     [finding] = by_id(audit(env)[0], "wrong-index-token")
     assert finding["repository"] == "testpypi" and "pypi.org" in finding["message"]
 
@@ -316,7 +316,7 @@ EVERY_ID = {
 def test_a_home_with_every_problem(cli_env):
     env = {**cli_env, "PYPICREDS_STORE": "file", "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
            "TWINE_PASSWORD": "leaked"}
-    add(env, "testpypi", UNRESTRICTED, "--no-pypirc")  # key-file vault; pypi.org token on TestPyPI
+    add(env, "testpypi", UNRESTRICTED, "--no-pypirc", "--force")  # key-file vault; pypi.org token on TestPyPI
     add(env, "mirror", UNRESTRICTED, "--url", "https://upload.pypi.org/legacy/", "--no-pypirc")  # reused
     index = Path(env["PYPICREDS_HOME"]) / "index.json"
     data = json.loads(index.read_text())

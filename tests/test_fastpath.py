@@ -120,7 +120,7 @@ def test_parse_maps_options():
     assert fast.parse(["list"]) == ("list", {"json_": False})
     assert fast.parse(["upload", "pypi", "a.whl", "b.tar.gz", "--skip-check", "--", "--verbose"]) == (
         "upload", {"name": "pypi", "files": ["a.whl", "b.tar.gz"], "skip_check": True, "project": None,
-                   "ttl": None, "twine_options": ["--verbose"]})
+                   "ttl": None, "twine_options": ["--verbose"], "verbose": False})
     assert fast.parse(["exec", "pypi", "--ttl", "5m", "--", "twine", "--", "x"]) == (
         "exec", {"name": "pypi", "project": None, "ttl": "5m", "mask": False, "no_mask": False,
                  "command": ["twine", "--", "x"], "publisher": None})

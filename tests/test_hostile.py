@@ -347,7 +347,7 @@ def test_pypicreds_home_owned_by_another_user_is_refused(cli_env, tmp_path):
     foreign.mkdir(mode=0o777)
     os.chown(foreign, 65534, 65534)
     env = {**cli_env, "PYPICREDS_HOME": str(foreign), "PYPICREDS_STORE": "file"}
-    done = run_cli(["add", "testpypi", "--no-pypirc", "--token-stdin"], env, input=NEW_TOKEN)
+    done = run_cli(["add", "other", "--url", URL, "--no-pypirc", "--token-stdin"], env, input=NEW_TOKEN)
     fails_cleanly(done, NEW_TOKEN)
     assert "belongs to another user" in done.stderr
     assert list(foreign.iterdir()) == []

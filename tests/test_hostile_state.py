@@ -234,12 +234,15 @@ def test_a_journal_that_is_a_fifo_is_set_aside_and_commands_go_on(fenv):
 # --- directories and key files others own or can write ----------------------------------------------
 
 
+TEST_PYPI_TOKEN = mint([], location="test.pypi.org", identifier="hostile-state-0003")
+
+
 def test_a_pypicreds_directory_others_can_write_is_refused_and_left_as_it_is(cli_env):
     home = pc_home(cli_env)
     home.mkdir(parents=True)
     os.chmod(home, 0o777)
     env = {**cli_env, "PYPICREDS_STORE": "file"}
-    done = run_cli(["add", "testpypi", "--no-pypirc", "--token-stdin"], env, input=NEW_TOKEN)
+    done = run_cli(["add", "testpypi", "--no-pypirc", "--token-stdin"], env, input=TEST_PYPI_TOKEN)
     one_line_error(done, "chmod 700", "other users can write")
     assert stat.S_IMODE(home.stat().st_mode) == 0o777 and list(home.iterdir()) == []
 
@@ -325,7 +328,7 @@ def test_a_read_only_home_on_first_use_names_the_way_out(cli_env):
     os.chmod(home, 0o555)
     try:
         env = {**cli_env, "PYPICREDS_STORE": "file"}
-        done = run_unprivileged(["add", "testpypi", "--no-pypirc", "--token-stdin"], env, NEW_TOKEN)
+        done = run_unprivileged(["add", "testpypi", "--no-pypirc", "--token-stdin"], env, TEST_PYPI_TOKEN)
     finally:
         os.chmod(home, 0o755)
     one_line_error(done, "cannot create", "Permission denied", "PYPICREDS_HOME")

@@ -205,7 +205,8 @@ def test_a_line_at_the_end_of_a_file_without_final_newline_goes_back_exactly(tmp
     path.write_text(original)
     before = recovery.digest(path)
     where = pypirc.take_password_line(path, "pypi")
-    assert path.read_text() == "[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = __token__"
+    # no other line changes: the line before keeps its newline, so the file now ends with one
+    assert path.read_text() == "[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = __token__\n"
     assert PYPI_TOKEN not in json.dumps(where)
     assert pypirc.put_password_line_back(path, "pypi", PYPI_TOKEN, where, before)
     assert path.read_text() == original

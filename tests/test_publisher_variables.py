@@ -203,6 +203,7 @@ def test_doctor_for_each_publisher_names_it_and_the_backend(env):
     free = {k: v for k, v in env.items() if k != "PYTHON_KEYRING_BACKEND"}
     for publisher in ("twine", "uv", "hatch", "pdm", "flit", "poetry"):
         done = run_cli(["doctor", "testpypi", "--for", publisher, "--json"], free)
+        assert done.stdout, done.stderr
         (result,) = json.loads(done.stdout)
         assert result["publisher"] == publisher and result["keyring_backend"]["active"] is True, done.stderr
     twine = json.loads(run_cli(["doctor", "testpypi", "--json"], free).stdout)[0]

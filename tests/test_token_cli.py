@@ -52,10 +52,13 @@ def test_expired_token_is_refused_and_nothing_written(cli_env):
     assert not Path(env["PYPICREDS_HOME"]).exists() or not (Path(env["PYPICREDS_HOME"]) / "index.json").exists()
 
 
-def test_wrong_index_token_warns(cli_env):
-    result = add(file_env(cli_env), "testpypi", token=mint([current([3, USER])], location="pypi.org"))
-    assert result.returncode == 0
+def test_wrong_index_token_is_refused_unless_forced(cli_env):
+    token = mint([current([3, USER])], location="pypi.org")
+    result = add(file_env(cli_env), "testpypi", token=token)
+    assert result.returncode == 1
     assert "issued by pypi.org" in result.stderr and "test.pypi.org" in result.stderr
+    forced = add(file_env(cli_env), "testpypi", "--force", token=token)
+    assert forced.returncode == 0 and "warning: this token was issued by pypi.org" in forced.stderr
 
 
 def test_inspect_stored_and_given_tokens(cli_env):
@@ -105,9 +108,12 @@ def test_per_project_tokens_beside_the_default(cli_env):
     assert [e["project"] for e in json.loads(run_cli(["list", "--json"], env).stdout)] == [None]
 
 
-def test_project_token_for_other_project_warns(cli_env):
-    result = add(file_env(cli_env), "pypi", "--project", "bar", token=mint([current([1, ["foo"]])]))
-    assert result.returncode == 0 and "not scoped to bar" in result.stderr
+def test_project_token_for_other_project_is_refused_unless_forced(cli_env):
+    token = mint([current([1, ["foo"]])])
+    result = add(file_env(cli_env), "pypi", "--project", "bar", token=token)
+    assert result.returncode == 1 and "scoped to foo, not bar" in result.stderr
+    forced = add(file_env(cli_env), "pypi", "--project", "bar", "--force", token=token)
+    assert forced.returncode == 0 and "warning: this token is scoped to foo, not bar" in forced.stderr
 
 
 def test_invalid_project_name(cli_env):

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from . import fsutil, paths, reach, redact, repositories, tokens
-from .errors import PypicredsError, TokenFormatError, UsageError
+from . import fsutil, paths, reach, repositories, tokens
+from .errors import PypicredsError, UsageError
+from .intake import pasted_token, read_token_facts
 from .lock import locked
 from .pypirc import add_repository, remove_repository, set_password
 from .recovery import repair_if_needed
@@ -36,48 +37,6 @@ class Outcome:
         return f"Outcome(entry={self.entry!r}, store={self.store!r}, notes={self.notes!r})"
 
 
-def read_token_facts(token: str, url: str, project: str | None) -> tuple[dict, list[str]]:
-    """What the token says about itself (for the index: never the token), and notes.
-
-    Refuses an expired token; warns when its index host or project scope does not fit."""
-    if not token.startswith(tokens.PREFIX):
-        return {}, []
-    try:
-        info = tokens.inspect(token)
-    except TokenFormatError as e:
-        if repositories.token_host(url) is None:
-            return {}, []  # a private index's password may merely look like a token
-        return {}, [f"warning: cannot read this token's restrictions: {e.message}"]
-    if tokens.is_expired(info):
-        raise PypicredsError(
-            f"this token expired at {tokens.iso(info.expires)}",
-            hint="create a new token on the index and use that",
-        )
-    facts = {k: v for k, v in info.to_json().items() if k != "caveats"}
-    notes = []
-    expected = repositories.token_host(url)
-    if expected and info.host != expected:
-        notes.append(f"warning: this token was issued by {info.host}, but {url} belongs to {expected}")
-    if info.scope == tokens.SCOPE_PROJECT and info.projects is not None:
-        notes.append(f"token scope: projects {', '.join(info.projects) or '(none)'}")
-        if project and tokens.covers(info, {project}):
-            notes.append(f"warning: this token is not scoped to {project}")
-    elif info.scope == tokens.SCOPE_PROJECT:
-        notes.append("token scope: projects by id " + ", ".join(info.project_ids or []))
-    elif info.scope == tokens.SCOPE_TRUSTED_PUBLISHER:
-        notes.append("token scope: a Trusted Publisher token")
-    elif info.scope == tokens.SCOPE_UNRESTRICTED:
-        notes.append("token scope: no embedded project restriction")
-    if info.unknown:
-        notes.append(f"warning: this token is restricted in a way pypicreds cannot read ({info.unknown} caveat(s) "
-                     "of a kind newer than this pypicreds); PyPI may refuse uploads it does not allow")
-    if tokens.not_yet_valid(info):
-        notes.append(f"warning: this token is not valid until {facts['not_before']}")
-    if info.expires:
-        notes.append(f"token expires at {facts['expires']}")
-    return facts, notes
-
-
 def add(
     *,
     name: str,
@@ -89,16 +48,18 @@ def add(
     pypirc: Path | None = None,
     write_pypirc: bool = True,
     project: str | None = None,
+    force: bool = False,
 ) -> Outcome:
     """Store `token` for a repository, write its .pypirc section (with no password unless
-    `plaintext`) and record it in the index."""
-    repo, project = _repository_for_add(name, url, username, project, plaintext=plaintext, write_pypirc=write_pypirc)
-    token = redact.remember(tokens.check_token_text(token, pypi_like=repo.token_host is not None))
-    facts, token_notes = read_token_facts(token, repo.url, project)
+    `plaintext`) and record it in the index. `force`: store a token known to be wrong for it."""
+    repo, project = repository_for_add(name, url, username, project, plaintext=plaintext, write_pypirc=write_pypirc)
+    token, pasted_notes = pasted_token(token, pypi_like=repo.token_host is not None)
+    facts, token_notes = read_token_facts(token, repo.url, project, force=force)
     # twine sees one password per URL: a project token is handed over by pypicreds itself
     pypirc_file = paths.pypirc_path(pypirc) if write_pypirc and project is None else None
     if pypirc_file is not None:  # before the store is touched: a .pypirc -> /dev/null stays as it is
-        fsutil.check_writable(pypirc_file, "", hint="pass --no-pypirc to leave it alone, or another file with --pypirc")
+        fsutil.check_writable(pypirc_file, "", hint="pass --no-pypirc to leave it alone, or another file with --pypirc",
+                              directory_may_come=True)
     with locked(paths.lock_path()):
         repair_if_needed(locked=True)
         index = Index.load()
@@ -111,7 +72,7 @@ def add(
             fingerprint=tokens.fingerprint(token), masked=tokens.mask(token), added=now_iso(), project=project,
             plaintext=plaintext, pypirc=str(pypirc_file) if pypirc_file else None, token_info=facts,
         )
-        outcome = Outcome(entry=entry, notes=[note] if note else [], store=chosen.name)
+        outcome = Outcome(entry=entry, notes=[*pasted_notes, *([note] if note else [])], store=chosen.name)
         # `repository =` even for pypi and testpypi: twine knows their URLs, but flit uploads a
         # section without one to PyPI, and hatch finds a section's username only by its URL
         outcome.notes += _write_new_entry(index, entry, chosen, token, repo.url)
@@ -124,18 +85,20 @@ def add(
     return outcome
 
 
-def _repository_for_add(name: str, url: str | None, username: str | None, project: str | None, *,
+def repository_for_add(name: str, url: str | None, username: str | None, project: str | None, *,
                         plaintext: bool, write_pypirc: bool) -> tuple[repositories.Repository, str | None]:
     """The repository and (normalised) project `add` is about; refuses options that cannot go together."""
+    index = Index.load()
     if project is not None:
         project = validate_project(project)
         if plaintext:
             raise UsageError("a per-project token cannot go into .pypirc (one password per URL), so no --plaintext")
         if url is None or username is None:
-            default = Index.load().find(name, None)
+            default = index.find(name, None)
             if default is not None:  # a project token lives under the repository's own URL and username
-                url, username = url or default.url, username or default.username
-    repo = repositories.resolve(name, url, username)
+                url = default.url if url is None else url
+                username = default.username if username is None else username
+    repo = repositories.resolve(name, url, username, known=tuple(e.name for e in index.entries))
     if plaintext and not write_pypirc:
         raise UsageError("--plaintext writes the token into .pypirc, so it cannot go with --no-pypirc")
     return repo, project
@@ -226,7 +189,7 @@ def inspect(name: str | None, project: str | None = None, token: str | None = No
 
         token = reveal(name, project)
     else:
-        token = redact.remember(tokens.check_token_text(token, pypi_like=True))
+        token = pasted_token(token, pypi_like=True)[0]
     return tokens.inspect(token)
 
 
@@ -242,20 +205,18 @@ def reveal(name: str, project: str | None = None) -> str:
     return reveal(name, project)
 
 
-def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
+def rotate(*, name: str, token: str, project: str | None = None, force: bool = False) -> Outcome:
     with locked(paths.lock_path()):
         repair_if_needed(locked=True)
         index = Index.load()
         entry = index.get(name, project)
-        token = redact.remember(
-            tokens.check_token_text(token, pypi_like=repositories.token_host(entry.url) is not None)
-        )
+        token, pasted_notes = pasted_token(token, pypi_like=repositories.token_host(entry.url) is not None)
         if tokens.fingerprint(token) == entry.fingerprint:
             raise PypicredsError(
                 f"this is the token already stored for {entry.label}",
                 hint="create a new token on the index first, then rotate to it",
             )
-        facts, token_notes = read_token_facts(token, entry.url, entry.project)
+        facts, token_notes = read_token_facts(token, entry.url, entry.project, force=force)
         store = open_store(entry.store)
         new = Entry(**entry.to_dict())
         new.fingerprint, new.masked, new.rotated, new.token_info = (
@@ -282,7 +243,7 @@ def rotate(*, name: str, token: str, project: str | None = None) -> Outcome:
             _undo_rotate(journal, store, snapshot, entry, old_token, pypirc_target if pypirc_changed else None)
             raise
         journal.finish()
-        outcome = Outcome(entry=entry, store=entry.store)
+        outcome = Outcome(entry=entry, notes=pasted_notes, store=entry.store)
         outcome.notes.append(f"rotated the token for {entry.label} in the {store.describe()}")
         outcome.notes.extend(token_notes)
         page = repositories.revoke_page(entry.url)
@@ -314,10 +275,14 @@ def _undo_rotate(journal, store: TokenStore, snapshot: StoreSnapshot, entry: Ent
 def remove(*, name: str, project: str | None = None, keep_pypirc: bool = False,
            pypirc: Path | None = None) -> Outcome:
     """Store first (the step most likely to refuse: a locked keyring, a damaged vault), then
-    .pypirc, then the index. If .pypirc refuses, the token is put back in the store."""
+    .pypirc, then the index. If .pypirc refuses, the token is put back in the store. A .pypirc
+    left empty stays; what remove leaves in it (a section it did not write, a plaintext
+    password with --keep-pypirc) is said in the notes."""
     with locked(paths.lock_path()):
         repair_if_needed(locked=True)
         index = Index.load()
+        if index.find(name, project) is None:
+            _refuse_unstored(name, project, pypirc)
         entry = index.get(name, project)
         outcome = Outcome(entry=entry, store=entry.store)
         target = paths.pypirc_path(pypirc) if pypirc else (Path(entry.pypirc) if entry.pypirc else None)
@@ -335,9 +300,10 @@ def remove(*, name: str, project: str | None = None, keep_pypirc: bool = False,
         pypirc_changed = False
         try:
             if target:
-                pypirc_changed = remove_repository(target, entry.name, entry.pypirc_record)
+                pypirc_changed = remove_repository(target, entry.name, entry.pypirc_record, keep_empty=True)
                 if pypirc_changed:
-                    details.append(f"removed [{entry.name}] from {target}")
+                    plaintext = " with its plaintext password" if entry.plaintext else ""
+                    details.append(f"removed [{entry.name}]{plaintext} from {target}")
             index.remove(entry)
             index.save()
         except BaseException:
@@ -346,7 +312,58 @@ def remove(*, name: str, project: str | None = None, keep_pypirc: bool = False,
             raise  # else the journal stays: the next command finishes the removal
         journal.finish()
         outcome.notes += [f"removed the token for {entry.label}", *details]
+        outcome.notes += _left_behind(entry, target, pypirc, keep_pypirc)
         return outcome
+
+
+def _refuse_unstored(name: str, project: str | None, pypirc: Path | None) -> None:
+    """A name pypicreds holds nothing for, whose token is a plaintext password in .pypirc:
+    say that remove leaves it (the usual error, with its suggestions, otherwise)."""
+    from .pypirc import read_repositories
+
+    if project is not None:
+        return
+    path = paths.pypirc_path(pypirc)
+    try:
+        found = read_repositories(path).get(name)
+    except PypicredsError:
+        return
+    where = found.keys.get("password") if found else None
+    if found is None or where is None or where.section != name or found.password_empty:
+        return
+    raise PypicredsError(
+        f"pypicreds holds no token for {name}: its token is the plaintext password on line {where.line} "
+        f"of {paths.shown(path)} ([{name}]), and remove left it there",
+        hint="move it into the store with `pypicreds import`, then remove it; or delete that line by hand",
+    )
+
+
+def _left_behind(entry: Entry, target: Path | None, pypirc: Path | None, keep_pypirc: bool) -> list[str]:
+    """What remove left in .pypirc that the user may not expect: a section it did not write,
+    a plaintext token kept by --keep-pypirc, a file now empty."""
+    from .pypirc import read_repositories
+
+    if entry.project is not None:
+        return []
+    path = target or paths.pypirc_path(pypirc)
+    try:
+        if not path.exists():
+            return []
+        if path.stat().st_size == 0:
+            return [f"{paths.shown(path)} is now empty; pypicreds keeps it (delete it if you have no use for it)"]
+        found = read_repositories(path).get(entry.name)
+    except (OSError, PypicredsError):
+        return []
+    if found is None or found.section_line is None:
+        return []
+    where = paths.shown(path)
+    if keep_pypirc:
+        if entry.plaintext and found.has_password:
+            return [f"kept [{entry.name}] in {where} (--keep-pypirc): it still holds the token as a plaintext "
+                    "password; delete its `password` line by hand if you no longer need it"]
+        return []
+    return [f"kept [{entry.name}] in {where}: pypicreds did not write it (only what it added is gone); "
+            f"delete the section (and '{entry.name}' in index-servers) by hand if you no longer need it"]
 
 
 def _undo_remove(journal, snapshot: StoreSnapshot) -> None:

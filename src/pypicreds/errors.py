@@ -17,6 +17,7 @@ class ExitCode:
     USAGE = 2  # the command line itself is wrong
     CANNOT_RUN = 126  # `exec`: the command exists but cannot be run
     NOT_FOUND = 127  # `exec`: the command to run does not exist
+    INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
 
 
 class PypicredsError(Exception):
@@ -31,6 +32,16 @@ class PypicredsError(Exception):
 
     def __str__(self) -> str:
         return self.message
+
+
+class Interrupted(Exception):
+    """Ctrl-C: the command stops, printing `pypicreds: aborted` (exit 130). Not a
+    KeyboardInterrupt, which Typer would turn into a silent exit. `line_ended`: a prompt has
+    already ended its line, so the message needs no newline before it."""
+
+    def __init__(self, line_ended: bool = False) -> None:
+        super().__init__("aborted")
+        self.line_ended = line_ended
 
 
 class UsageError(PypicredsError):

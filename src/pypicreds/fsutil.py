@@ -222,9 +222,11 @@ def ensure_private_dir(path: Path, what: str = "pypicreds' directory") -> Path:
 # --------------------------------------------------------------------------- writing
 
 
-def check_writable(path, what: str, hint: str | None = None) -> str:
+def check_writable(path, what: str, hint: str | None = None, *, directory_may_come: bool = False) -> str:
     """Where a write of `path` would land (symlinks resolved), refusing when that is anything
-    but a regular file or a new file in an existing directory."""
+    but a regular file or a new file in an existing directory. `directory_may_come`: a missing
+    directory is left for the write itself to report (it may be created before), unless `path`
+    is a symlink whose target's directory is missing (a dangling link)."""
     target = os.path.realpath(path)
     try:
         info = os.lstat(target)
@@ -239,7 +241,8 @@ def check_writable(path, what: str, hint: str | None = None) -> str:
             hint=hint or "remove it or point pypicreds elsewhere; nothing was changed",
         )
     if info is None and not os.path.isdir(os.path.dirname(target)):
-        raise _missing_directory(path, target, what)
+        if not directory_may_come or os.path.islink(path):
+            raise _missing_directory(path, target, what)
     return target
 
 

@@ -115,21 +115,26 @@ def validate_url(url: str) -> str:
     return url
 
 
-def shown_url(url: str) -> str:
+def shown_url(url: str | None) -> str | None:
     """A URL to print: any `user:password@` replaced by `***@` (it may come from a hand-written
-    .pypirc or the environment)."""
-    return _CREDENTIALS_RE.sub(r"\1***@", url)
+    .pypirc or the environment). None stays None."""
+    return url if url is None else _CREDENTIALS_RE.sub(r"\1***@", url)
 
 
 def validate_username(username: str) -> str:
+    """Inner spaces are fine (twine sends them; LDAP accounts have them); surrounding
+    whitespace (configparser would strip it) and control characters are not."""
     _refuse_token(username or "", "--username")
-    if not username or _UNSAFE_RE.search(username):
-        raise UsageError("invalid --username: it is empty or holds whitespace or control characters")
+    if not username or username != username.strip() or not username.replace(" ", "x").isprintable():
+        raise UsageError(
+            "invalid --username: it is empty, starts or ends with whitespace, or holds control characters"
+        )
     return username
 
 
-def resolve(name: str, url: str | None = None, username: str | None = None) -> Repository:
-    """The repository a command is about: built-in URL for pypi/testpypi, else `--url`."""
+def resolve(name: str, url: str | None = None, username: str | None = None, known: tuple[str, ...] = ()) -> Repository:
+    """The repository a command is about: built-in URL for pypi/testpypi, else `--url`.
+    `known`: stored names, to suggest when `name` looks like a typo of one."""
     validate_name(name)
     if name in BUILTIN_URLS:
         builtin = BUILTIN_URLS[name]
@@ -140,11 +145,15 @@ def resolve(name: str, url: str | None = None, username: str | None = None) -> R
             )
         url = builtin
     elif url is None:
+        from .suggest import did_you_mean
+
+        near = did_you_mean(name, [*BUILTIN_URLS, *known])
         raise UsageError(
             f"{name} is not a built-in repository, so it needs --url",
-            hint=f"for example: pypicreds add {name} --url https://example.org/legacy/",
+            hint=f"{near} For a new index: pypicreds add {name} --url https://example.org/legacy/" if near
+            else f"for example: pypicreds add {name} --url https://example.org/legacy/",
         )
-    return Repository(name, validate_url(url), validate_username(username or DEFAULT_USERNAME))
+    return Repository(name, validate_url(url), validate_username(DEFAULT_USERNAME if username is None else username))
 
 
 def _show(value: str) -> str:

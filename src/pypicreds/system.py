@@ -1,8 +1,9 @@
 """The calls that differ between platforms, kept in one place.
 
-pypicreds runs on Linux and macOS (POSIX): it locks with flock, prompts on /dev/tty, compares
-file owners with the process's uid, and opens files with O_NOFOLLOW and O_NONBLOCK. A Windows
-port would start here (msvcrt.locking, the console, ACLs instead of modes); until then, every
+pypicreds runs on Linux and macOS (POSIX): it locks with flock, prompts on /dev/tty (with
+termios, in terminal.py: the other platform-specific module), compares file owners with the
+process's uid, and opens files with O_NOFOLLOW and O_NONBLOCK. A Windows port would start here
+and in terminal.py (msvcrt.locking, the console, ACLs instead of modes); until then, every
 command stops at once on a platform without these (`check_supported`).
 """
 

@@ -17,7 +17,7 @@ from .. import paths, repositories, system, tokens
 from ..errors import PypicredsError
 from ..store.index import Index
 from . import ci_files
-from .findings import ERROR, INFO, WARNING, Finding, Token
+from .findings import ERROR, INFO, SEVERITIES, WARNING, Finding, Token
 from .pypirc_checks import pypirc_findings
 
 DEFAULT_MAX_AGE_DAYS = 365
@@ -31,8 +31,8 @@ def run(
     now: datetime | None = None,
     project_dir: Path | None = None,
 ) -> list[Finding]:
-    """All findings, sorted by file and line. CI configuration is read from `project_dir`, else
-    from the git work tree the current directory is in (none outside one)."""
+    """All findings, most severe first, then by file and line. CI configuration is read from
+    `project_dir`, else from the git work tree the current directory is in (none outside one)."""
     environ = os.environ if environ is None else environ
     now = now or datetime.now(UTC)
     path = paths.pypirc_path(pypirc)
@@ -49,7 +49,7 @@ def run(
         from .ci_audit import ci_findings
 
         findings += ci_findings(root)
-    findings.sort(key=lambda f: (f.path is None, f.path or "", f.line or 0, f.id))
+    findings.sort(key=lambda f: (SEVERITIES.index(f.severity), f.path is None, f.path or "", f.line or 0, f.id))
     return findings
 
 
@@ -72,7 +72,8 @@ def _load_index(findings: list[Finding]) -> Index:
 def _token_findings(index, pypirc_tokens: list[Token], max_age_days: int, now: datetime) -> list[Finding]:
     index_path = str(index.path)
     records = [
-        Token(e.label, e.fingerprint, e.token_info or {}, e.url, index_path, None, e.name, e.rotated or e.added)
+        Token(e.label, e.fingerprint, e.token_info or {}, e.url, index_path, None, e.name, e.rotated or e.added,
+              e.project)
         for e in index.entries
     ]
     seen = {(t.label, t.fingerprint) for t in records}
@@ -99,6 +100,7 @@ def _token_findings(index, pypirc_tokens: list[Token], max_age_days: int, now: d
                 f"{where} was issued by {facts['host']}, but {t.url} belongs to {expected}: uploads will be refused",
                 _replace_hint(t, f"a token from {expected}"), repository=t.repository,
             ))
+        out += _fit_findings(t, where, expected)
         if t.dated and (now - _parse_time(t.dated)).total_seconds() > max_age_days * 86400:
             out.append(Finding(
                 "old-token", WARNING, t.path, t.line,
@@ -119,6 +121,27 @@ def _token_findings(index, pypirc_tokens: list[Token], max_age_days: int, now: d
                 repository=", ".join(labels),
             ))
     return out
+
+
+def _fit_findings(t: Token, where: str, expected: str | None) -> list[Finding]:
+    """A token stored for a PyPI index that cannot be read, or a per-project token whose scope
+    leaves out its project (both stored with `add --force`, or before add refused them)."""
+    facts = t.facts
+    if expected and not facts and t.fingerprint:
+        return [Finding(
+            "unreadable-token", WARNING, t.path, t.line,
+            f"{where} is not a PyPI token pypicreds can read (truncated or damaged?): {expected} will probably "
+            "refuse it", _replace_hint(t, f"a new token on {expected}"), repository=t.repository,
+        )]
+    projects = facts.get("projects")
+    if t.project and facts.get("scope") == tokens.SCOPE_PROJECT and projects is not None and t.project not in projects:
+        return [Finding(
+            "wrong-project-token", ERROR, t.path, t.line,
+            f"{where} is scoped to {', '.join(projects) or 'no project'}, not {t.project}: uploads of "
+            f"{t.project} will be refused", _replace_hint(t, f"a token scoped to {t.project}"),
+            repository=t.repository,
+        )]
+    return []
 
 
 def _rotate_args(t: Token) -> str:

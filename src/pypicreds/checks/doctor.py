@@ -65,7 +65,11 @@ def diagnose(
         _note_environment(d)
         results.append(d)
     if name is not None and name not in config.repositories and name not in held:
-        results[0].notes.append(f"neither {shown(path)} nor pypicreds knows a repository called {name}")
+        from ..suggest import did_you_mean
+
+        near = did_you_mean(name, [*config.repositories, *held, *repositories.BUILTIN_URLS])
+        results[0].notes.append(f"neither {shown(path)} nor pypicreds knows a repository called {name}"
+                                + (f" ({near})" if near else ""))
     if os.path.islink(path) and not os.path.exists(path):
         for d in results:
             d.notes.append(f"{shown(path)} is a symbolic link to {os.path.realpath(path)}, which does not exist: "

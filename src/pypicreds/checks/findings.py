@@ -26,6 +26,7 @@ class Finding:
     remedy: tuple[str, dict] | None = field(default=None, compare=False)  # what --fix would do
     fixed: bool | None = None  # set by --fix
     change: str | None = None  # what --fix did, or why it could not
+    chosen: bool = field(default=False, compare=False)  # the user chose this (add --plaintext): --fix asks first
 
     @property
     def fixable(self) -> bool:
@@ -67,3 +68,4 @@ class Token:
     line: int | None
     repository: str
     dated: str | None = None  # added or last rotated (index entries only)
+    project: str | None = None  # a per-project token's project (index entries only)

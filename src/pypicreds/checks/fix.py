@@ -24,13 +24,16 @@ from .findings import Finding
 ORDER = ("chmod", "import", "drop-empty-password", "write-section")
 
 
-def apply(findings: list[Finding], *, pypirc: Path | None = None, store: str | None = None) -> list[str]:
-    """Run every finding's remedy; mark each finding fixed or not. Returns the changes made."""
+def apply(findings: list[Finding], *, pypirc: Path | None = None, store: str | None = None,
+          include_plaintext: bool = False) -> list[str]:
+    """Run every finding's remedy; mark each finding fixed or not. Returns the changes made.
+    A plaintext token the user chose (`add --plaintext`) moves only with `include_plaintext`."""
     path = paths.pypirc_path(pypirc)
     changes: list[str] = []
     done: dict[tuple, str | None] = {}  # one remedy can answer several findings
     failed: dict[tuple, str] = {}  # ... and its failure too
-    todo = sorted((f for f in findings if f.fixable), key=lambda f: ORDER.index(f.remedy[0]))
+    todo = sorted((f for f in findings if f.fixable and (include_plaintext or not f.chosen)),
+                  key=lambda f: ORDER.index(f.remedy[0]))
     with locked(paths.lock_path()):
         repair_if_needed(locked=True)  # finish or undo what a killed pypicreds left half done, first
         for finding in todo:
@@ -63,7 +66,8 @@ def _chmod(_pypirc_file: Path, *, path: str, mode: int, store=None) -> str | Non
     return f"chmod {mode:o} {shown(path)} (was {current:04o})"
 
 
-def _import(pypirc_file: Path, *, name: str, store=None) -> str | None:
+def _import(pypirc_file: Path, *, name: str, line: int | None = None, store=None) -> str | None:
+    """`line`: where audit found the password, which an earlier move may since have shifted."""
     from .. import plaintext_import
 
     report = plaintext_import.import_tokens(pypirc=pypirc_file, store=store, names={name})
@@ -72,7 +76,7 @@ def _import(pypirc_file: Path, *, name: str, store=None) -> str | None:
     if not report.moved:
         return None
     moved = report.moved[0]
-    return f"moved the password of [{name}] (line {moved.line}) {moved.note}, fingerprint {moved.fingerprint}"
+    return f"moved the password of [{name}] (line {line or moved.line}) {moved.note}, fingerprint {moved.fingerprint}"
 
 
 def _drop_empty_password(pypirc_file: Path, *, name: str, store=None) -> str | None:
@@ -81,8 +85,9 @@ def _drop_empty_password(pypirc_file: Path, *, name: str, store=None) -> str | N
     where = entry.keys.get("password") if entry else None
     if entry is None or not entry.password_empty or where is None or where.section != name:
         return None
+    written = pypirc.key_text(pypirc_file, where.line) or "password ="
     pypirc.set_password(pypirc_file, name, None)
-    return f"removed the empty `password =` line {where.line} from [{name}] in {shown(pypirc_file)}"
+    return f"removed the empty `{written}` line {where.line} from [{name}] in {shown(pypirc_file)}"
 
 
 def _write_section(pypirc_file: Path, *, name: str, url: str, username: str, store=None) -> str | None:

@@ -20,7 +20,6 @@ from ..pypirc import TWINE_KEYS
 from ..store.index import Index
 from .findings import ERROR, INFO, WARNING, Finding, Token
 
-PYPI_HOSTS = ("upload.pypi.org", "test.pypi.org")
 _INLINE_COMMENT = re.compile(r"\s[#;]")
 
 
@@ -56,7 +55,7 @@ def pypirc_findings(path: Path, index: Index, found_tokens: list[Token]) -> list
     raw = _Raw(parsed.parser, parsed.keys, parsed.headers)
     held = {e.name: e for e in index.entries if e.project is None}
     out += _server_login_findings(path, raw)
-    out += _key_findings(path, config, raw, found_tokens)
+    out += _key_findings(path, config, raw, found_tokens, held)
     out += _listing_findings(path, config, raw, held)
     for name, entry in config.repositories.items():
         if entry.section_line is not None and name not in RESERVED:
@@ -75,13 +74,17 @@ def _server_login_findings(path: Path, raw: _Raw) -> list[Finding]:
     )]
 
 
-def _key_findings(path: Path, config: pypirc.PypircConfig, raw: _Raw, found_tokens: list[Token]) -> list[Finding]:
+def _key_findings(path: Path, config: pypirc.PypircConfig, raw: _Raw, found_tokens: list[Token],
+                  held: dict) -> list[Finding]:
     """Passwords (plaintext or empty) and values that swallowed an inline comment."""
     out = []
     for (section, key), line in raw.own.items():
         value = raw.value(section, key)
         if key == "password":
-            out.append(_password_finding(path, section, line, value))
+            if value and _chosen(path, held.get(section), value):
+                out.append(_chosen_password_finding(path, section, line))
+            else:
+                out.append(_password_finding(path, section, line, value))
             if value:
                 _collect_token(found_tokens, config, section, value, path, line)
         if (key in TWINE_KEYS or (section, key) == ("distutils", "index-servers")) and _INLINE_COMMENT.search(value):
@@ -170,12 +173,30 @@ def _comment_words(raw: _Raw) -> set[str]:
     return set()
 
 
+def _chosen(path: Path, entry, value: str) -> bool:
+    """Whether this password is the token pypicreds wrote here for `add --plaintext`."""
+    return (entry is not None and entry.plaintext and entry.pypirc is not None
+            and os.path.realpath(entry.pypirc) == os.path.realpath(path)
+            and tokens.fingerprint(value) == entry.fingerprint)
+
+
+def _chosen_password_finding(path: Path, section: str, line: int) -> Finding:
+    return Finding(
+        "plaintext-password", INFO, str(path), line,
+        f"[{section}] holds its token in plaintext (line {line}), as you chose with `pypicreds add --plaintext`: "
+        "anyone who can read the file (a backup, a synced home, another program) can upload with it",
+        "keep it if a tool needs it there; `pypicreds audit --fix --include-plaintext` moves it into the store",
+        repository=section, remedy=("import", {"name": section, "line": line}), chosen=True,
+    )
+
+
 def _password_finding(path: Path, section: str, line: int, value: str) -> Finding:
     repo = section if section not in RESERVED else None
     if value == "":
         return Finding(
             "empty-password", ERROR, str(path), line,
-            f"[{section}] has an empty `password =` line: twine sends an empty password and never asks the keyring",
+            f"[{section}] has an empty `{pypirc.key_text(path, line) or 'password ='}` line: twine sends an "
+            "empty password and never asks the keyring",
             "delete the line",
             repository=repo,
             remedy=("drop-empty-password", {"name": section}) if repo else None,
@@ -185,7 +206,7 @@ def _password_finding(path: Path, section: str, line: int, value: str) -> Findin
         f"[{section}] holds a plaintext password (line {line})",
         "move it into the store with `pypicreds import`" if repo else f"move it out of [{section}] by hand",
         repository=repo,
-        remedy=("import", {"name": section}) if repo else None,
+        remedy=("import", {"name": section, "line": line}) if repo else None,
     )
 
 
@@ -202,13 +223,10 @@ def _collect_token(found: list[Token], config, section: str, value: str, path: P
 
 
 def _url_findings(path: Path, name: str, entry: pypirc.RepositoryEntry, known, index: Index) -> list[Finding]:
-    from urllib.parse import urlsplit
-
     out = []
     url = entry.url
     line = entry.keys["repository"].line if "repository" in entry.keys else entry.section_line
-    parts = urlsplit(url)
-    if (parts.hostname or "").lower() in PYPI_HOSTS and not parts.path.endswith("/"):
+    if url + "/" in repositories.PYPI_UPLOAD_URLS:  # the slash makes it one of twine's two PyPI URLs
         fixed = url + "/"
         relies = [e.label for e in index.entries if e.url == url and e.store == "keyring"]
         out.append(Finding(

@@ -114,13 +114,16 @@ def exit_status(returncode: int) -> int:
 
 
 def upload(name: str, files: list[str], skip_check: bool, project: str | None, ttl: str | None,
-           twine_options: list[str]) -> None:
-    """Returns only by raising: twine replaces this process."""
+           twine_options: list[str], verbose: bool = False) -> None:
+    """Returns only by raising: twine replaces this process. `verbose`: twine's own --verbose,
+    which its error messages tell people to retry with."""
     from ..recovery import repair_if_needed
     from ..session import upload as uploading
 
     if repair_if_needed():
         output.repairs()  # before twine check's output
+    if verbose:
+        twine_options = ["--verbose", *twine_options]
     uploading.upload(name, files, skip_check=skip_check, twine_options=twine_options, project=project,
                      ttl=ttl_seconds(ttl), warn=output.note, before_exec=output.repairs)  # say it before exec
 
@@ -151,37 +154,31 @@ def add(
     token_stdin: bool = False,
     pypirc: str | None = None,
     project: str | None = None,
+    force: bool = False,
 ) -> None:
     from pathlib import Path
 
     from .. import credentials
     from .tokeninput import read_token
 
-    check_before_reading(name, url=url, username=username, store=store, project=project)
+    check_before_reading(name, url=url, username=username, store=store, project=project, plaintext=plaintext,
+                         no_pypirc=no_pypirc)
     token = read_token(from_stdin=token_stdin, prompt=f"Token for {name}: ")
     outcome = credentials.add(
         name=name, token=token, url=url, username=username, store=store, plaintext=plaintext,
-        pypirc=Path(pypirc) if pypirc else None, write_pypirc=not no_pypirc, project=project,
+        pypirc=Path(pypirc) if pypirc else None, write_pypirc=not no_pypirc, project=project, force=force,
     )
     for line in outcome.notes:
         output.note(line)
 
 
-def check_before_reading(name: str, *, url=None, username=None, store=None, project=None) -> None:
+def check_before_reading(name: str, *, url=None, username=None, store=None, project=None, plaintext=False,
+                         no_pypirc=False) -> None:
     """Refuse a mistyped name or option before asking for the token: a wasted paste is a token
     left on the clipboard for nothing."""
-    from .. import repositories
-    from ..errors import UsageError
-    from ..store import STORE_NAMES
+    from .. import credentials
+    from ..store import check_store_name
 
-    repositories.validate_name(name)
-    if url is not None:
-        repositories.validate_url(url)
-    if username is not None:
-        repositories.validate_username(username)
-    if store is not None and store not in STORE_NAMES:
-        raise UsageError(f"unknown store {store[:40]!r}", hint="use --store keyring or --store file")
-    if project is not None:
-        from ..credentials import validate_project
-
-        validate_project(project)
+    if store is not None:
+        check_store_name(store)
+    credentials.repository_for_add(name, url, username, project, plaintext=plaintext, write_pypirc=not no_pypirc)

@@ -5,6 +5,7 @@ function."""
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from typing import Annotated
@@ -12,8 +13,10 @@ from typing import Annotated
 import typer
 
 from .. import __version__
+from ..errors import Interrupted
 from . import output
 from .commands import checks, sessions, tokens
+from .helpnames import Command
 
 
 def _plain_help() -> bool:
@@ -44,7 +47,7 @@ def main_options(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
     ] = False,
     quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No informational messages on stderr (warnings and errors still show).")
+        bool, typer.Option("--quiet", "-q", help="No informational messages on stderr (warnings and errors still show); also after the command.")
     ] = False,
 ) -> None:
     """Keep PyPI API tokens in the OS keyring or an encrypted file, never in plaintext.
@@ -54,19 +57,31 @@ def main_options(
     output.QUIET = output.QUIET or quiet
 
 
+def _command(function, name: str | None = None, **settings) -> None:
+    """Register one command. A Ctrl-C inside it is raised as Interrupted, which main.py reports
+    (`pypicreds: aborted`, exit 130): Typer would turn a KeyboardInterrupt into a silent 130."""
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        except KeyboardInterrupt:
+            raise Interrupted() from None
+
+    app.command(name, cls=Command, **settings)(run)
+
+
 # In the order `pypicreds --help` lists them.
-app.command()(tokens.add)
-app.command("list")(tokens.list_)
-app.command()(tokens.show)
-app.command()(tokens.rotate)
-app.command()(tokens.remove)
-app.command()(tokens.inspect)
-app.command()(sessions.env)
-app.command("exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})(
-    sessions.exec_
-)
-app.command()(sessions.upload)
-app.command()(checks.audit)
-app.command("import")(checks.import_)
-app.command()(checks.scan)
-app.command()(checks.doctor)
+_command(tokens.add)
+_command(tokens.list_, "list")
+_command(tokens.show)
+_command(tokens.rotate)
+_command(tokens.remove)
+_command(tokens.inspect)
+_command(sessions.env)
+_command(sessions.exec_, "exec", context_settings={"ignore_unknown_options": True, "allow_interspersed_args": False})
+_command(sessions.upload)
+_command(checks.audit)
+_command(checks.import_, "import")
+_command(checks.scan)
+_command(checks.doctor)

@@ -40,7 +40,8 @@ GRAMMARS = {
         ("name",), 1,
         values={"--url": "url", "--username": "username", "--store": "store", "--pypirc": "pypirc",
                 "--project": "project"},
-        flags={"--plaintext": "plaintext", "--no-pypirc": "no_pypirc", "--token-stdin": "token_stdin"},
+        flags={"--plaintext": "plaintext", "--no-pypirc": "no_pypirc", "--token-stdin": "token_stdin",
+               "--force": "force"},
     ),
     "exec": Grammar(
         ("name",), 1, values={"--project": "project", "--ttl": "ttl", "--for": "publisher"},
@@ -48,8 +49,8 @@ GRAMMARS = {
         rest="command", rest_required=True,
     ),
     "upload": Grammar(
-        ("name",), 1, values={"--project": "project", "--ttl": "ttl"}, flags={"--skip-check": "skip_check"},
-        more="files", rest="twine_options",
+        ("name",), 1, values={"--project": "project", "--ttl": "ttl"},
+        flags={"--skip-check": "skip_check", "--verbose": "verbose"}, more="files", rest="twine_options",
     ),
 }
 
@@ -105,6 +106,35 @@ def parse(args: list[str]) -> tuple[str, dict] | None:
         return None
     params.update(zip(grammar.positional, positional))
     return args[0], params
+
+
+QUIET_FLAGS = ("-q", "--quiet")
+
+
+def take_quiet(args: list[str]) -> tuple[list[str], bool]:
+    """(args without pypicreds' own -q/--quiet, whether one was given). The flag counts anywhere
+    before `--` and before an exec command's own words (`exec NAME CMD -q` is the command's);
+    a word that is the value of an option the table knows stays."""
+    command = next((word for word in args if not word.startswith("-")), None)
+    grammar = GRAMMARS.get(command)
+    kept: list[str] = []
+    quiet, positional, seen_command = False, 0, False
+    for i, word in enumerate(args):
+        if word == "--":
+            return kept + args[i:], quiet
+        if word in QUIET_FLAGS and not (grammar and kept and kept[-1] in grammar.values):
+            quiet = True
+            continue
+        kept.append(word)
+        if word.startswith("-") or (grammar and len(kept) > 1 and kept[-2] in grammar.values):
+            continue
+        if not seen_command:
+            seen_command = True
+        elif command == "exec":
+            positional += 1
+            if positional > len(grammar.positional):  # the command to run has begun
+                return kept + args[i + 1 :], quiet
+    return kept, quiet
 
 
 def split_at_separator(args: list[str]) -> tuple[list[str], list[str] | None]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..errors import ExitCode, PypicredsError
+from ..errors import ExitCode, Interrupted, PypicredsError
 from . import output
 
 TYPE_CHECKING = False
@@ -15,7 +15,9 @@ if TYPE_CHECKING:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else list(argv)
+    from .argv import take_quiet
+
+    args, output.QUIET = take_quiet(sys.argv[1:] if argv is None else list(argv))
     for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a character gets an escape
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
@@ -24,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if not supported():  # before anything could fail half-way (the lock needs flock)
         return guarded(_unsupported)
+    if not args:  # bare `pypicreds`: the help, as git and gh print it
+        return run_typer(["--help"])
     if not os.environ.get("PYPICREDS_NO_FAST_PATH"):
         code = run_fast(args)
         if code is not None:
@@ -41,14 +45,12 @@ def run_fast(args: list[str]) -> int | None:
     """Run a command the grammar table knows (argv.py) without Typer; None to let Typer handle `args`."""
     from .argv import parse
 
-    quiet = args[:1] in (["--quiet"], ["-q"])
-    parsed = parse(args[1:] if quiet else args)
+    parsed = parse(args)
     if parsed is None:
         return None
     command, params = parsed
     from . import actions
 
-    output.QUIET = quiet
     # each grammar's parameter names are those of its action (a test runs both paths)
     body = {"env": actions.env, "list": actions.list_, "exec": actions.exec_, "upload": actions.upload,
             "add": actions.add}[command]
@@ -73,8 +75,25 @@ def run_typer(argv: list[str]) -> int:
             return e.exit_code
         except typer.Abort:
             raise KeyboardInterrupt from None
+        except Exception as e:
+            hint = twine_option_hint(e, args)
+            if hint is None:
+                raise
+            from ..errors import UsageError
+
+            raise UsageError(f"no such option: {e.option_name}", hint=hint) from None
 
     return guarded(invoke)
+
+
+def twine_option_hint(error: Exception, args: list[str]) -> str | None:
+    """For an option `upload` does not know (click's NoSuchOption): it is probably twine's, and
+    those go after `--`. None for any other error."""
+    ctx, option = getattr(error, "ctx", None), getattr(error, "option_name", None)
+    if option is None or ctx is None or ctx.info_name != "upload":
+        return None
+    words = [word for word in args[1:] if not word.startswith("-")]
+    return f"options for twine go after --: `pypicreds upload {words[0] if words else 'NAME'} -- {option}`"
 
 
 def guarded(action: Callable[[], int | None]) -> int:
@@ -87,9 +106,10 @@ def guarded(action: Callable[[], int | None]) -> int:
         output.repairs()
         output.error(e)
         return int(e.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write("\npypicreds: aborted\n")
-        return 130
+    except (KeyboardInterrupt, Interrupted) as e:
+        fresh = isinstance(e, Interrupted) and e.line_ended  # a prompt ended its line already
+        sys.stderr.write(("" if fresh else "\n") + "pypicreds: aborted\n")
+        return ExitCode.INTERRUPTED
     except BrokenPipeError:
         return ExitCode.ERROR
     except Exception as e:

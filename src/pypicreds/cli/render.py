@@ -79,8 +79,21 @@ def entry_text(entry: Entry, protection: str | None) -> str:
     del data["project"]
     if protection:
         data["protection"] = protection
+    data["scope"] = scope_text(entry.token_info) if data["scope"] else None
     width = max(len(k) for k in data)
-    return "\n".join(f"{k.ljust(width)}  {'-' if v is None else inert(v)}" for k, v in data.items())
+    return "\n".join(f"{k.ljust(width)}  {_words(v)}" for k, v in data.items())
+
+
+def _words(value: object) -> str:
+    """A value as people read it: yes/no, `-` for nothing, a list as words (JSON keeps the types),
+    and nothing a terminal would act on."""
+    if value is None or value == []:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return inert(", ".join(str(v) for v in value))
+    return inert(value)
 
 
 def _not_before(facts: dict) -> str:

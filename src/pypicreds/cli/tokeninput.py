@@ -1,20 +1,22 @@
 """Reading a token: standard input with --token-stdin, else a hidden prompt on the terminal.
 
-Never argv (readable by every user, kept in shell history), never echoed, never stdout."""
+Never argv (readable by every user, kept in shell history), never echoed, never stdout. With
+--token-stdin at a terminal (nothing piped in), the token is typed at a hidden prompt on that
+terminal, as without the option: a terminal echoes what is typed."""
 
 from __future__ import annotations
 
 import os
 import sys
 
-from .. import system
 from ..errors import PypicredsError
+from ..terminal import MAX_BYTES, hidden_input
 
-MAX_BYTES = 64 * 1024  # a PyPI token is a few hundred bytes; anything this large is a mistake
+NO_TOKEN_HINT = "paste the token at the prompt, or pipe it with --token-stdin"
 
 
 def read_token(*, from_stdin: bool, prompt: str) -> str:
-    if from_stdin:
+    if from_stdin and not os.isatty(0):
         raw = sys.stdin.buffer.read(MAX_BYTES + 1)
         if len(raw) > MAX_BYTES:
             raise PypicredsError("standard input is too long to be a token (over 64 KiB)")
@@ -22,17 +24,21 @@ def read_token(*, from_stdin: bool, prompt: str) -> str:
             return raw.decode("utf-8")
         except UnicodeDecodeError:
             raise PypicredsError("standard input is not UTF-8 text", hint="pipe the token itself") from None
+    device = "/dev/tty"
+    if from_stdin:
+        try:
+            device = os.ttyname(0)  # the terminal standard input is, even if not the controlling one
+        except OSError:
+            pass
     try:
-        tty = system.open_terminal()
+        token = hidden_input(prompt, device)
     except OSError:
         raise PypicredsError(
             "there is no terminal to prompt for the token on",
             hint="pipe it in instead: `pypicreds ... --token-stdin < token-file`",
         ) from None
-    os.close(tty)
-    import getpass
-
-    try:
-        return getpass.getpass(prompt)  # prompts on /dev/tty, echo off
     except EOFError:
-        raise PypicredsError("no token was entered") from None
+        raise PypicredsError("no token was entered", hint=NO_TOKEN_HINT) from None
+    if len(token) > MAX_BYTES:
+        raise PypicredsError("what was typed is too long to be a token (over 64 KiB)")
+    return token

@@ -34,11 +34,12 @@ from .parse import (
     parse_file,
     twine_view,
 )
-from .read import PypircConfig, RepositoryEntry, read_password, read_repositories
+from .read import PypircConfig, RepositoryEntry, key_text, read_password, read_repositories
 from .remove import remove_repository
 
 __all__ = [
     "DEFAULT_INDEX_SERVERS", "RECORD_VERSION", "RESERVED_SECTIONS", "TWINE_KEYS", "KeyLocation", "ParsedFile",
-    "PypircConfig", "RepositoryEntry", "add_repository", "index_servers", "parse_file", "put_password_line_back",
+    "PypircConfig", "RepositoryEntry", "add_repository", "index_servers", "key_text", "parse_file",
+    "put_password_line_back",
     "read_password", "read_repositories", "remove_repository", "set_password", "take_password_line", "twine_view",
 ]

@@ -114,12 +114,14 @@ class _Doc:
         self._edited = True
         self._reposition(index, index + 1, len(old) - 1)
 
-    def splice(self, start: int, end: int, contents: list[str]) -> None:
+    def splice(self, start: int, end: int, contents: list[str], *, rejoin: bool = True) -> None:
         """Replace lines[start:end] with `contents` (texts without endings).
 
         A file without a final newline keeps that style: lines inserted at the end move the
-        missing newline to the new last line, and deleting the end gives it back. So an
-        insert and the matching delete are exact inverses."""
+        missing newline to the new last line. Deleting the end gives it back to the line
+        before when `rejoin` (undoing such an insert: an exact inverse); without it, the
+        line before keeps its bytes and the file now ends with its newline (deleting a line
+        of the user's, such as a password, touches no other line)."""
         new = [text + self.newline for text in contents]
         at_eof = end == len(self.lines)
         unterminated = bool(self.lines) and not _ending(self.lines[-1])
@@ -128,7 +130,7 @@ class _Doc:
                 new[-1] = contents[-1]
                 if start == end:
                     self.lines[start - 1] += self.newline
-            elif start > 0:
+            elif start > 0 and rejoin:
                 self.lines[start - 1] = _content(self.lines[start - 1])
         self.lines[start:end] = new
         self._edited = True

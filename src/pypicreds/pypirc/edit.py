@@ -46,6 +46,7 @@ from .parse import (
     _split,
     twine_view,
 )
+from .read import key_part
 
 if TYPE_CHECKING:
     from configparser import RawConfigParser
@@ -100,6 +101,8 @@ def add_repository(
             "added_keys": [],
             "written": {},
             "replaced": {},
+            # the file had no final newline, so lines added at its end gave one to the line before
+            "terminated_end": bool(doc.lines) and not _ending(doc.lines[-1]),
         }
         want = {}
         if url_line or url != BUILTIN_URLS.get(name) or _twine_url(doc.parser, name) not in (None, url):
@@ -143,8 +146,9 @@ def _refuse_hidden_password(doc: _Doc, name: str, password: str | None) -> None:
     else:
         what = f"[{where.section}] in {doc.shown} (line {where.line}), which twine uses for [{name}],"
     if value == "":
+        written = key_part(doc.lines[where.line - 1]) or "password ="
         raise PypircError(
-            f"{what} has an empty 'password =' line: twine would send an empty password and never ask the keyring",
+            f"{what} has an empty '{written}' line: twine would send an empty password and never ask the keyring",
             hint="delete that line, then run this again",
         )
     raise PypircError(
@@ -268,7 +272,7 @@ def _edit_password(doc: _Doc, name: str, password: str | None) -> None:
         raise PypircError(f"{doc.shown} has no [{name}] section", hint="add the repository first")
     option = section.options.get("password")
     if password is None and option is not None:
-        doc.splice(option.start, option.value_end, [])
+        doc.splice(option.start, option.value_end, [], rejoin=False)  # no other line changes
     elif password is not None and option is None:
         indent = _key_indent(doc, section.content_end, section.indent)
         doc.splice(section.content_end, section.content_end, [f"{indent}password = {password}"])
@@ -294,9 +298,10 @@ def _edit_password(doc: _Doc, name: str, password: str | None) -> None:
 def take_password_line(path: str | os.PathLike, name: str) -> dict[str, Any] | None:
     """Delete `[name]`'s own `password` option (as set_password(path, name, None) does) and
     return where it stood, for `put_password_line_back`: the index of its first line, its text
-    split around the password (so the record holds no secret), and the line ending the deletion
-    took from the line before it (a file that ends without a newline keeps that style).
-    None when `[name]` has no password line."""
+    split around the password (so the record holds no secret), and `joined` (always "" now:
+    a line ending the deletion took from the line before, in records of older versions).
+    Every other line keeps its bytes: a password on the last line without a newline leaves the
+    file ending with the newline of the line before it. None when `[name]` has no password line."""
     _check_name(name)
     path = Path(path)
     with locked(paths.lock_path()):
@@ -312,9 +317,7 @@ def take_password_line(path: str | os.PathLike, name: str) -> dict[str, Any] | N
             # only a one-line `password = X` is kept, as the text around X: for anything else
             # (a value over several lines, a comment that looks like a token) no copy is kept
             parts = None
-        at_end = option.value_end == len(doc.lines) and not _ending(old[-1])
-        joined = _ending(doc.lines[option.start - 1]) if at_end else ""
-        where = {"line": option.start, "parts": parts, "joined": joined}
+        where = {"line": option.start, "parts": parts, "joined": ""}
         _edit_password(doc, name, None)
         _save(path, doc)
         return where

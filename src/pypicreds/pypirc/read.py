@@ -10,7 +10,7 @@ from collections import namedtuple
 from pathlib import Path
 
 from ..repositories import BUILTIN_URLS
-from .parse import RESERVED_SECTIONS, TWINE_KEYS, ParsedFile, _effective, index_servers, parse_file
+from .parse import RESERVED_SECTIONS, TWINE_KEYS, ParsedFile, _content, _effective, _load, _split, index_servers, parse_file
 
 # Named tuples, not dataclasses: `add` is timed against a bare configupdater script, and the
 # dataclasses import costs a noticeable share of that.
@@ -80,3 +80,18 @@ def read_password(path: str | os.PathLike, name: str, parsed: ParsedFile | None 
     parsed = parsed or parse_file(Path(path))
     found = _effective(parsed.parser, parsed.keys, name, "password")
     return found[0] if found else None
+
+
+def key_text(path: str | os.PathLike, line: int) -> str | None:
+    """The key and its delimiter as the file writes them on `line` (`password =`, `password:`),
+    to quote in a message: never the value. None when the line is not there."""
+    lines = _split(_load(Path(path)) or "")
+    return key_part(lines[line - 1]) if 0 < line <= len(lines) else None
+
+
+def key_part(line: str) -> str | None:
+    """`line` up to its first delimiter ('=' or ':', as configparser splits), as written."""
+    import re
+
+    match = re.match(r"[^=:]*[=:]", _content(line))
+    return match.group().strip() if match else None

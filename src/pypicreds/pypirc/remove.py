@@ -1,11 +1,12 @@
 """Undoing `add_repository` (edit.py): `remove_repository`.
 
 With add's record it removes exactly what add created or changed, so add-then-remove
-restores the file byte for byte (and deletes a file that add created). When `[NAME]` was
-hand-written, add updated it in place: remove then puts back the old username/repository
-lines, deletes the keys add inserted and any `password` line (the token is being removed),
-and keeps the section. Like add, it splices lines, verifies the result as twine would read
-it, and writes atomically under pypicreds' lock.
+restores the file byte for byte (and deletes a file that add created, unless told to keep
+it). When `[NAME]` was hand-written, add updated it in place: remove then puts back the old
+username/repository lines, deletes the keys add inserted and any `password` line (the token
+is being removed), and keeps the section. A line add did not write is deleted without
+touching any other line's bytes. Like add, it splices lines, verifies the result as twine
+would read it, and writes atomically under pypicreds' lock.
 """
 
 from __future__ import annotations
@@ -30,11 +31,12 @@ if TYPE_CHECKING:
 # --------------------------------------------------------------------------- remove
 
 
-def remove_repository(path: str | os.PathLike, name: str, record: dict[str, Any] | None = None) -> bool:
+def remove_repository(path: str | os.PathLike, name: str, record: dict[str, Any] | None = None, *,
+                      keep_empty: bool = False) -> bool:
     """Undo `add_repository`. With its record: exactly what add created or changed (a file
-    add created is deleted once nothing else is in it). Without: delete `[name]` and its
-    index-servers entry (pypi/testpypi stay listed: twine lists them by default).
-    Returns whether the file changed."""
+    add created is deleted once nothing else is in it, unless `keep_empty`: then it stays,
+    empty). Without: delete `[name]` and its index-servers entry (pypi/testpypi stay listed:
+    twine lists them by default). Returns whether the file changed."""
     _check_name(name)
     rec = record or {}
     if record is not None and record.get("name", name) != name:
@@ -54,7 +56,7 @@ def remove_repository(path: str | os.PathLike, name: str, record: dict[str, Any]
         if not doc.changed:
             return False
         _verify(doc, name, lambda after: _check_removed(after, doc.parser, name, record, drop_entry))
-        if rec.get("created_file") and doc.text == "":
+        if rec.get("created_file") and doc.text == "" and not keep_empty:
             try:
                 os.unlink(os.path.realpath(path))
             except OSError as e:
@@ -69,26 +71,28 @@ def _undo_section(doc: _Doc, name: str, record: dict | None) -> None:
     if section is None:
         return
     rec = record or {}
+    ours = _rejoin(record)
     if record is None or rec.get("created_section"):
         start = section.start
         tidy = record is None or rec.get("blank_before_section")
         if tidy and start > 0 and _blank(doc.lines[start - 1]):
             start -= 1
-        doc.splice(start, section.content_end, [])
+        doc.splice(start, section.content_end, [], rejoin=ours)
         return
     # A hand-written section add only updated: put it back as it was, minus any password.
     written, replaced = rec.get("written", {}), rec.get("replaced", {})
-    edits = []  # (option, old lines or None to delete); applied bottom-up so positions stay valid
+    edits = []  # (option, old lines or None to delete, added by add); applied bottom-up so positions stay valid
     for key, option in section.options.items():
         value = _option_value(doc, option)
-        if key == "password" or (key in rec.get("added_keys", []) and written.get(key) == _digest(value)):
-            edits.append((option, None))
+        added = key in rec.get("added_keys", []) and (key == "password" or written.get(key) == _digest(value))
+        if key == "password" or added:
+            edits.append((option, None, added))
         elif key in replaced and replaced[key].get("new_value") == _digest(value):
             if option.value_end == option.start + 1:  # still the one line add wrote
-                edits.append((option, replaced[key]["old_lines"]))
-    for option, old_lines in sorted(edits, key=lambda edit: -edit[0].start):
+                edits.append((option, replaced[key]["old_lines"], True))
+    for option, old_lines, added in sorted(edits, key=lambda edit: -edit[0].start):
         if old_lines is None:
-            doc.splice(option.start, option.value_end, [])
+            doc.splice(option.start, option.value_end, [], rejoin=added and ours)
         else:
             doc.restore_line(option.start, old_lines)
 
@@ -100,13 +104,13 @@ def _undo_listing(doc: _Doc, name: str, rec: dict, drop_entry: bool, exact: bool
     option = distutils.options.get("index-servers") if distutils else None
     if rec.get("createdindex_servers") and option is not None:
         if _option_value(doc, option).split() == list(DEFAULT_INDEX_SERVERS):
-            doc.splice(option.start, option.value_end, [])  # the same as no list, for twine
+            doc.splice(option.start, option.value_end, [], rejoin=_rejoin(rec))  # the same as no list, for twine
             distutils = doc.section("distutils")
     if rec.get("created_distutils") and distutils is not None and not distutils.options:
         end = distutils.content_end
         if rec.get("blank_after_distutils") and end < len(doc.lines) and _blank(doc.lines[end]):
             end += 1
-        doc.splice(distutils.start, end, [])
+        doc.splice(distutils.start, end, [], rejoin=_rejoin(rec))
 
 
 def _unlist(doc: _Doc, name: str, exact: bool) -> None:
@@ -122,13 +126,20 @@ def _unlist(doc: _Doc, name: str, exact: bool) -> None:
             if not _is_value_line(line):
                 continue
             if line.split() == [name]:
-                doc.splice(index, index + 1, [])
+                doc.splice(index, index + 1, [], rejoin=exact)
                 continue
         offset = re.search("[=:]", line).end() if index == option.start else 0  # configparser's first delimiter
         value = line[offset:]
         for match in reversed(list(token.finditer(value))):
             value = _drop_token(value, match.start(), match.end(), exact)
         doc.set_content(index, line[:offset] + value)
+
+
+def _rejoin(record: dict | None) -> bool:
+    """Whether deleting add's lines at the end of a file without a final newline takes the
+    newline back from the line before: add gave it one there (records of older versions
+    did not say, and add always did)."""
+    return record is not None and bool(record) and record.get("terminated_end", True)
 
 
 def _drop_token(value: str, start: int, end: int, exact: bool) -> str:

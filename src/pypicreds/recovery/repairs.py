@@ -90,7 +90,7 @@ def _repair_remove(data: dict) -> list[str]:
     entry = _entry(data)
     changed = False
     if data.get("pypirc"):
-        changed |= pypirc.remove_repository(Path(data["pypirc"]), entry.name, entry.pypirc_record)
+        changed |= pypirc.remove_repository(Path(data["pypirc"]), entry.name, entry.pypirc_record, keep_empty=True)
     changed |= open_store(entry.store).delete(entry.key)
     index = Index.load()
     current = index.find(entry.name, entry.project)

@@ -85,7 +85,11 @@ def detect_shell_hint(environ: Mapping[str, str] | None = None) -> str | None:
 def check_shell(shell: str) -> str:
     """Return `shell` if it is one of SHELLS, else raise UsageError listing them."""
     if shell not in SHELLS:
-        raise UsageError(f"unknown shell {shell!r}", hint=f"use --shell with one of: {', '.join(SHELLS)}")
+        from ..suggest import did_you_mean
+
+        near = did_you_mean(shell, SHELLS)
+        raise UsageError(f"unknown shell {shell!r}",
+                         hint=(f"{near} " if near else "") + f"use --shell with one of: {', '.join(SHELLS)}")
     return shell
 
 

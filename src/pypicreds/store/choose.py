@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import os
 
-from ..errors import UsageError
-from . import STORE_NAMES, TokenStore, open_store
+from . import TokenStore, check_store_name, open_store
 
 
 def choose_store(explicit: str | None) -> tuple[TokenStore, str | None]:
@@ -14,9 +13,7 @@ def choose_store(explicit: str | None) -> tuple[TokenStore, str | None]:
     and a note when the keyring was passed over."""
     name = explicit or os.environ.get("PYPICREDS_STORE") or None
     if name is not None:
-        if name not in STORE_NAMES:
-            raise UsageError(f"unknown store {name!r}", hint="use keyring or file")
-        return open_store(name), None
+        return open_store(check_store_name(name)), None
     from .keyring import probe
 
     reason = probe()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from .. import fsutil, paths, system
+from .. import fsutil, paths
 from ..errors import PypicredsError, StoreError, StoreUnavailable, VaultError
 from ..lock import locked
 from .base import TokenKey
@@ -272,21 +272,17 @@ def _passphrase(vault_path: Path) -> str:
     value = os.environ.get(PASSPHRASE_ENV)
     if value:
         return value
-    import getpass
-    import warnings
+    from ..terminal import hidden_input
 
-    unavailable = StoreUnavailable(
-        f"the vault {vault_path} is protected by a passphrase and there is no terminal to ask for it",
-        hint=f"set {PASSPHRASE_ENV}",
-    )
     try:
-        os.close(system.open_terminal())
+        return hidden_input(f"Passphrase for the pypicreds vault {vault_path}: ")
     except OSError:
-        raise unavailable from None
-    with warnings.catch_warnings():
-        # getpass falls back to an echoing read from stdin when it cannot control the terminal
-        warnings.simplefilter("error", getpass.GetPassWarning)
-        try:
-            return getpass.getpass(f"Passphrase for the pypicreds vault {vault_path}: ")
-        except (getpass.GetPassWarning, EOFError, OSError) as e:
-            raise unavailable from e
+        raise StoreUnavailable(
+            f"the vault {vault_path} is protected by a passphrase and there is no terminal to ask for it",
+            hint=f"set {PASSPHRASE_ENV}",
+        ) from None
+    except EOFError:
+        raise StoreUnavailable(
+            f"no passphrase was entered for the vault {vault_path}",
+            hint=f"type it at the prompt, or set {PASSPHRASE_ENV}",
+        ) from None

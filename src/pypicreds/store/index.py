@@ -185,11 +185,30 @@ class Index:
         entry = self.find(name, project)
         if entry is None:
             what = _shown(name) if project is None else f"{_shown(name)} (project {_shown(project)})"
-            raise PypicredsError(
-                f"no token stored for {what}",
-                hint="see `pypicreds list`, or store one with `pypicreds add`",
-            )
+            raise PypicredsError(f"no token stored for {what}", hint=self._missing_hint(name, project))
         return entry
+
+    def _missing_hint(self, name: str, project: str | None) -> str:
+        """What to do about a name (and project) with no token: the stored name or project it
+        is nearest to, the projects of a repository with only per-project tokens, or how to add one."""
+        from ..repositories import BUILTIN_URLS
+        from ..suggest import did_you_mean
+
+        default = "see `pypicreds list`, or store one with `pypicreds add`"
+        names = {e.name for e in self.entries}
+        if name not in names:
+            near = did_you_mean(name, names)
+            if near:
+                return f"{near} (`pypicreds list` shows what is stored)"
+            near = did_you_mean(name, BUILTIN_URLS)
+            return f"{near} nothing is stored for it yet either: {default}" if near else default
+        projects = sorted(e.project for e in self.entries if e.name == name and e.project)
+        if project is None:
+            return (f"{name} has tokens only for the projects {', '.join(projects)}: add --project "
+                    f"{projects[0]}, or store a token for all of {name} with `pypicreds add {name}`")
+        near = did_you_mean(project, projects, "`--project {}`")
+        add = f"store one with `pypicreds add {name} --project {project}`"
+        return f"{near} or {add}" if near else add
 
     def add(self, entry: Entry) -> None:
         self.entries.append(entry)

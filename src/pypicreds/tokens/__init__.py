@@ -48,17 +48,42 @@ from .macaroon import MAX_TOKEN_CHARS, PREFIX, Macaroon, token_length  # noqa: F
 
 PYPI_TOKEN_RE = re.compile(r"pypi-[A-Za-z0-9_-]+")
 _BAD_CHAR_RE = re.compile(r"[\s\x00-\x1f\x7f]")
+QUOTES = "\"'"
+
+
+def unquote(text: str) -> tuple[str, bool]:
+    """A PyPI token pasted with one pair of matching quotes around it (as copied from a config
+    file: "pypi-…" or 'pypi-…') without them, and whether they were taken off. Anything else
+    comes back as it was (check_token_text refuses quotes around other values)."""
+    inner = text.strip()
+    if len(inner) > 2 and inner[0] == inner[-1] and inner[0] in QUOTES and PYPI_TOKEN_RE.fullmatch(inner[1:-1]):
+        return inner[1:-1], True
+    return text, False
 
 
 def check_token_text(token: str, *, pypi_like: bool) -> str:
-    """Validate a token as typed or piped in; returns it stripped. Never echoes the token."""
+    """Validate a token (or a private index's password) as typed or piped in; returns it
+    stripped. PyPI tokens (and anything starting `pypi-`) are one run of URL-safe characters;
+    a private index's password may hold inner spaces (configparser and twine keep them), never
+    a control character or surrounding quotes (twine would send them). Never echoes the value."""
     token = token.strip()
+    what = "token" if pypi_like or token.startswith(PREFIX) else "password"
     if not token:
-        raise TokenFormatError("the token is empty", hint="paste the token, or pipe it with --token-stdin")
-    if _BAD_CHAR_RE.search(token):
+        raise TokenFormatError(f"the {what} is empty", hint="paste the token, or pipe it with --token-stdin")
+    if len(token) > 1 and token[0] == token[-1] and token[0] in QUOTES:
+        raise TokenFormatError(
+            f"the {what} is wrapped in quotes",
+            hint="give it without them: twine would send the quotes as part of it",
+        )
+    if what == "token" and _BAD_CHAR_RE.search(token):
         raise TokenFormatError(
             "the token contains whitespace or control characters",
             hint="copy the token again; it is a single line with no spaces",
+        )
+    if not token.replace(" ", "x").isprintable():
+        raise TokenFormatError(
+            "the password contains a tab, a line break or another control character",
+            hint="type it as one line; spaces inside it are fine",
         )
     if pypi_like and not PYPI_TOKEN_RE.fullmatch(token):
         raise TokenFormatError(

@@ -9,13 +9,16 @@ from typing import Annotated, Optional
 import typer
 
 from .. import complete, output, render
-from ..options import JsonOpt, PublisherOpt, PypircOpt
+from ..options import JsonOpt, PublisherOpt, PypircOpt, ReadPypircOpt
 
 
 def audit(
-    pypirc: PypircOpt = None,
+    pypirc: ReadPypircOpt = None,
     json_: JsonOpt = False,
     fix: Annotated[bool, typer.Option("--fix", help="Repair what is safe to repair and report each change.")] = False,
+    include_plaintext: Annotated[bool, typer.Option(
+        "--include-plaintext",
+        help="With --fix: also move the plaintext tokens you chose with `add --plaintext` into the store.")] = False,
     max_age: Annotated[int, typer.Option("--max-age", min=0, metavar="DAYS",
                                          help="Report tokens added or rotated longer ago than this.")] = 365,
     project_dir: Annotated[Optional[Path], typer.Option(
@@ -31,16 +34,20 @@ def audit(
     from ...checks.findings import SEVERITIES, has_problems
     from ...recovery import repair_if_needed
 
+    if include_plaintext and not fix:
+        from ...errors import UsageError
+
+        raise UsageError("--include-plaintext goes with --fix", hint="pypicreds audit --fix --include-plaintext")
     repair_if_needed()  # a killed command's half-done change first: the findings describe the result
     findings = auditing.run(pypirc=pypirc, max_age_days=max_age, project_dir=project_dir)
     if fix:
         from ...checks import fix as fixing
 
-        changes = fixing.apply(findings, pypirc=pypirc)
+        changes = fixing.apply(findings, pypirc=pypirc, include_plaintext=include_plaintext)
         for change in changes:
             output.note(f"fixed: {change}")
         for finding in findings:
-            if finding.fixable and finding.fixed is False:
+            if finding.fixable and finding.fixed is False and finding.change:
                 output.note(f"could not fix {finding.id} ({render.finding_place(finding, with_line=True)}): {finding.change}")
         if not changes:
             output.note("nothing to fix" if not any(f.fixable for f in findings) else "nothing changed")
@@ -65,7 +72,7 @@ def audit(
 def import_(
     pypirc: PypircOpt = None,
     store: Annotated[Optional[str], typer.Option(
-        help="keyring or file [default: $PYPICREDS_STORE, else keyring if usable (and not plaintext), else file].",
+        metavar="STORE", help="keyring or file [default: $PYPICREDS_STORE, else keyring if usable (and not plaintext), else file].",
         show_default=False, autocompletion=complete.complete_store)] = None,
 ) -> None:
     """Move every plaintext password in .pypirc into the store; only its `password =` line leaves the file.
@@ -86,7 +93,7 @@ def import_(
     if not report.moved and not report.kept:
         output.note(f"no plaintext passwords in {shown(report.path)}")
     elif report.moved:
-        output.note(f"removed {len(report.moved)} `password =` line(s) from {shown(report.path)}; "
+        output.note(f"removed {_count(len(report.moved), 'password line')} from {shown(report.path)}; "
                     "rotate tokens that sat in plaintext (`pypicreds rotate NAME`)")
     for line in report.reach:
         output.note(line)
@@ -95,7 +102,7 @@ def import_(
 
 def scan(
     paths: Annotated[Optional[list[Path]], typer.Argument(
-        help="Files and directories [default: .].", show_default=False)] = None,
+        help="Files and directories [default: .].", show_default=False, metavar="PATH")] = None,
     json_: JsonOpt = False,
 ) -> None:
     """Find PyPI tokens in files (never printing them); exit 1 when one is found.
@@ -112,17 +119,20 @@ def scan(
     else:
         for hit in result.hits:
             output.data(render.scan_hit(hit))
-    output.note(f"{len(result.hits)} token(s) in {result.files} file(s) read"
-                + (f" ({result.skipped_binary} binary skipped)" if result.skipped_binary else ""))
+    read = _count(result.files, "file") + " read" + (f", {result.skipped_binary} binary skipped"
+                                                      if result.skipped_binary else "")
+    found = len({hit.path for hit in result.hits})  # files with tokens, apart from files read
+    output.note(f"{_count(len(result.hits), 'token')} in {_count(found, 'file')} ({read})" if result.hits
+                else f"no tokens ({read})")
     if result.hits:
         output.note("revoke each token on its index (https://pypi.org/manage/account/token/), then remove it")
     raise typer.Exit(1 if result.hits else 0)
 
 
 def doctor(
-    name: Annotated[Optional[str], typer.Argument(help="Only this repository.", show_default=False,
+    name: Annotated[Optional[str], typer.Argument(help="Only this repository.", show_default=False, metavar="NAME",
                                                   autocompletion=complete.complete_repository)] = None,
-    pypirc: PypircOpt = None,
+    pypirc: ReadPypircOpt = None,
     json_: JsonOpt = False,
     publisher: PublisherOpt = None,
 ) -> None:
@@ -139,3 +149,7 @@ def doctor(
     else:
         output.data("\n\n".join(render.diagnosis_text(d) for d in results))
     raise typer.Exit(0 if all(d.ok for d in results) else 1)
+
+
+def _count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
