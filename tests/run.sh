@@ -16,6 +16,7 @@ have dbus-send || missing+=(dbus-bin)
 have zsh || missing+=(zsh)
 have fish || missing+=(fish)
 have python3 || missing+=(python3)
+[ -x /usr/bin/time ] || missing+=(time)  # the benchmark's peak memory
 if [ ! -x .venv/bin/python ] && ! python3 -c 'import ensurepip, venv' >/dev/null 2>&1; then
     missing+=(python3-venv)
 fi

@@ -95,6 +95,18 @@ def test_a_damaged_index_says_where_and_how_to_recover(world):
     assert any(f["id"] == "index-damaged" for f in json.loads(out))
 
 
+def test_impossible_dates_in_the_index_give_no_unexpected_error(world):
+    """A time of the right shape but no real date (month 99) passes the shape check on env's
+    path; audit, which reads dates, takes it as unknown."""
+    index = Path(world) / ".config/pypicreds/index.json"
+    doc = json.loads(index.read_bytes())
+    doc["entries"][0]["added"] = "2026-99-99T99:99:99Z"
+    doc["entries"][0]["token_info"]["expires"] = "2026-02-31T00:00:00Z"
+    index.write_text(json.dumps(doc))
+    for args in (["audit"], ["list"], ["show", doc["entries"][0]["name"]], ["doctor"]):
+        assert_no_unexpected(args, *cli(args))
+
+
 def test_an_index_holding_a_url_with_credentials_is_damaged(world):
     index = Path(world) / ".config/pypicreds/index.json"
     doc = json.loads(index.read_bytes())

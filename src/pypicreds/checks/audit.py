@@ -83,7 +83,8 @@ def _token_findings(index, pypirc_tokens: list[Token], max_age_days: int, now: d
         where = f"the token for {t.label}" + (f" (line {t.line})" if t.line else "") + f", fingerprint {t.fingerprint},"
         facts = t.facts
         expires = facts.get("expires")
-        if expires and _parse_time(expires) <= now:
+        ends = _parse_time(expires) if expires else None
+        if ends is not None and ends <= now:
             out.append(Finding("expired-token", ERROR, t.path, t.line, f"{where} expired at {expires}",
                                _replace_hint(t), repository=t.repository))
         if facts.get("scope") == tokens.SCOPE_UNRESTRICTED:
@@ -101,7 +102,7 @@ def _token_findings(index, pypirc_tokens: list[Token], max_age_days: int, now: d
                 _replace_hint(t, f"a token from {expected}"), repository=t.repository,
             ))
         out += _fit_findings(t, where, expected)
-        if t.dated and (now - _parse_time(t.dated)).total_seconds() > max_age_days * 86400:
+        if t.dated and (now - (_parse_time(t.dated) or now)).total_seconds() > max_age_days * 86400:
             out.append(Finding(
                 "old-token", WARNING, t.path, t.line,
                 f"{where} was added or last rotated on {t.dated[:10]}, more than {max_age_days} days ago",
@@ -157,8 +158,13 @@ def _replace_hint(t: Token, what: str = "a new token") -> str:
     return f"create {what} on the index, then `pypicreds rotate {_rotate_args(t)}`"
 
 
-def _parse_time(text: str) -> datetime:
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+def _parse_time(text: str) -> datetime | None:
+    """A time from the index (its shape checked when read; a date like month 99 slips through
+    that check, and is taken here as unknown: no finding rests on it)."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -49,6 +49,12 @@ def run_fast(args: list[str]) -> int | None:
     if parsed is None:
         return None
     command, params = parsed
+    import gc
+
+    # These commands live for milliseconds and build no reference cycles worth collecting: the
+    # cyclic collector would only walk the index's thousand entries again and again (a fifth of
+    # `list` over a large index).
+    gc.disable()
     from . import actions
 
     # each grammar's parameter names are those of its action (a test runs both paths)

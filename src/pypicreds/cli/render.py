@@ -8,8 +8,8 @@ escaped, so none can forge a line or send an escape sequence."""
 from __future__ import annotations
 
 from ..paths import shown
-from ..repositories import shown_url
 from ..store.index import Entry
+from .output import one_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -18,9 +18,8 @@ if TYPE_CHECKING:
 
 def inert(value: object) -> str:
     """`value` as one printable line (control characters, bidi overrides, undecodable bytes escaped)."""
-    from .output import one_line
-
-    return one_line(str(value))
+    text = value if type(value) is str else str(value)
+    return text if text.isprintable() else one_line(text)
 
 
 TOKEN_INFO_KEYS = ("scope", "projects", "project_ids", "expires", "not_before", "unknown_caveats", "token_id", "host")
@@ -68,8 +67,9 @@ def entries_table(entries: list[Entry]) -> str:
          scope_text(e.token_info), e.token_info.get("expires") or "-", e.added[:10], (e.rotated or "-")[:10])
         for e in entries
     ]
-    rows = [tuple(inert(cell) for cell in row) for row in rows]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    # (one test a row: escaping cell by cell only where a row holds something to escape)
+    rows = [row if "".join(row).isprintable() else tuple(inert(cell) for cell in row) for row in rows]
+    widths = [max(map(len, column)) for column in zip(header, *rows)]
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows])
 
 
@@ -190,6 +190,8 @@ def diagnosis_text(d: Diagnosis) -> str:
     if d.error:
         lines.append(f"  {d.publisher + ':':<10} error: {inert(d.error)}")
     else:
+        from ..repositories import shown_url
+
         lines.append(f"  url:       {inert(shown_url(d.url.value or '-'))}  ({_source(d.url, 'url', d.publisher)})")
         lines.append(f"  username:  {inert(d.username.value or '-')}  ({_source(d.username, 'username', d.publisher)})")
         pw = d.password

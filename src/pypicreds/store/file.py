@@ -80,10 +80,11 @@ class FileStore:
 
     def get(self, key: TokenKey) -> str | None:
         vault = self._read()
-        if vault is None or key not in vault.entries:
+        sealed = None if vault is None else vault.sealed_for(key)
+        if sealed is None:
             return None  # nothing to decrypt: no passphrase asked, no file created
         aead = self._unlock(vault)
-        return open_entry(aead, key, vault.entries[key], self._vault)
+        return open_entry(aead, key, sealed, self._vault)
 
     def set(self, key: TokenKey, token: str) -> None:
         with self._store_errors("update"), locked(self.lock_path):

@@ -57,8 +57,29 @@ class Entry:
         self.pypirc_record = pypirc_record
         self.token_info = dict(token_info or {})
 
+    @classmethod
+    def from_json(cls, item: dict) -> Entry:
+        """An entry from the index's JSON (checked already: store/schema.py)."""
+        entry = cls.__new__(cls)
+        get = item.get
+        entry.name, entry.url, entry.username, entry.store = item["name"], item["url"], item["username"], item["store"]
+        entry.fingerprint, entry.masked, entry.added = item["fingerprint"], item["masked"], item["added"]
+        entry.rotated, entry.project, entry.plaintext = get("rotated"), get("project"), get("plaintext", False)
+        entry.pypirc, entry.pypirc_record = get("pypirc"), get("pypirc_record")
+        entry.token_info = dict(get("token_info") or ())
+        return entry
+
     def to_dict(self) -> dict:
         return {name: getattr(self, name) for name in self.FIELDS}
+
+    def to_json(self) -> dict:
+        """As the index keeps it: the fields that differ from their defaults (a smaller file is
+        a faster `env` and `list`; a missing field reads back as its default)."""
+        data = {name: value for name, value in self.to_dict().items()
+                if value is not None and value is not False and value != {}}
+        if self.token_info:
+            data["token_info"] = {k: v for k, v in self.token_info.items() if v is not None and v != 0}
+        return data
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Entry) and self.to_dict() == other.to_dict()
@@ -72,7 +93,7 @@ class Entry:
 
     @property
     def label(self) -> str:
-        return self.key.label
+        return self.name if self.project is None else f"{self.name} (project {self.project})"
 
 
 def _shown(text: str) -> str:
@@ -106,7 +127,17 @@ class Index:
     def entries(self) -> list[Entry]:
         """Every entry (checking each one)."""
         if self._entries is None:
-            self._entries = [self._entry_at(i) for i in range(len(self._raw))]
+            built, check = self._built, schema.entry_problem
+            entries = []
+            for position, item in enumerate(self._raw):
+                entry = built.get(position)
+                if entry is None:
+                    problem = check(item)
+                    if problem:
+                        raise _damaged(self._path, problem)
+                    entry = Entry.from_json(item)
+                entries.append(entry)
+            self._entries = entries
         return self._entries
 
     @classmethod
@@ -147,7 +178,7 @@ class Index:
             problem = schema.entry_problem(item)
             if problem:
                 raise _damaged(self._path, problem)
-            entry = self._built[position] = Entry(**{k: item[k] for k in Entry.FIELDS if k in item})
+            entry = self._built[position] = Entry.from_json(item)
         return entry
 
     def save(self) -> None:
@@ -155,14 +186,18 @@ class Index:
         from .file import FileStore
 
         fsutil.ensure_private_dir(os.path.dirname(self._path))
-        if any(e.store == "file" for e in self.entries):  # the vault as it is now, with this index
-            self.extra[VAULT_GENERATION] = FileStore().current_generation()
-        else:
+        generation = FileStore().current_generation() if any(e.store == "file" for e in self.entries) else None
+        if generation is None:
             self.extra.pop(VAULT_GENERATION, None)
-        data = {"version": FORMAT_VERSION, **self.extra, "entries": [e.to_dict() for e in self.entries]}
-        import json  # writing only: reads go through jsonio
-
-        fsutil.atomic_write(self._path, (json.dumps(data, indent=2, sort_keys=True) + "\n").encode(), "the index")
+        else:  # the vault as it is now, with this index
+            self.extra[VAULT_GENERATION] = generation
+        head = jsonio.canonical({"version": FORMAT_VERSION, **self.extra})
+        # compact, one entry a line: `env` and `list` parse it on every run (indented, a thousand
+        # entries took twice as long), and a line per entry still reads and diffs well
+        lines = [head[:-1] + ',"entries":[', *(jsonio.canonical(e.to_json()) + "," for e in self.entries)]
+        if self.entries:
+            lines[-1] = lines[-1][:-1]
+        fsutil.atomic_write(self._path, ("\n".join([*lines, "]}"]) + "\n").encode("ascii"), "the index")
 
     def find(self, name: str, project: str | None = None) -> Entry | None:
         if project is not None:

@@ -10,31 +10,29 @@ from __future__ import annotations
 
 _TEXT, _OPTIONAL_TEXT, _FLAG = "text", "text or null", "true or false"
 # (string methods, not `re`: compiling patterns is a noticeable share of `pypicreds env`)
-_ALNUM = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
-_NAME_CHARS = _ALNUM | frozenset("._-")
-_WHITESPACE = frozenset(" \t\n\r\x0b\x0c")
+_NAME_CHARS = str.maketrans("", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 
 
 def _is_name(text: str) -> bool:
     """repositories.NAME_RE: `[A-Za-z0-9][A-Za-z0-9._-]*`."""
-    return bool(text) and text[0] in _ALNUM and all(c in _NAME_CHARS for c in text)
+    return text.isascii() and text[:1].isalnum() and not text.translate(_NAME_CHARS)
+
+
+_DIGITS_AS_D = str.maketrans("0123456789", "dddddddddd")
 
 
 def _is_time(text: str) -> bool:
     """`YYYY-MM-DDTHH:MM:SSZ`, as pypicreds writes times."""
-    return (len(text) == 20 and text[4] == text[7] == "-" and text[10] == "T" and text[13] == text[16] == ":"
-            and text[19] == "Z" and (text[:4] + text[5:7] + text[8:10] + text[11:13] + text[14:16]
-                                     + text[17:19]).isdigit() and text.isascii())
+    return len(text) == 20 and text.translate(_DIGITS_AS_D) == "dddd-dd-ddTdd:dd:ddZ"
 
 
 def _is_plain_url(url: str) -> bool:
-    """An http(s) URL with a host and nothing that is not a URL character in it."""
+    """An http(s) URL with a host, no credentials, and nothing that is not a URL character in it."""
     scheme, sep, rest = url.partition("://")
-    host = rest
-    for mark in "/?#":
-        host = host.split(mark, 1)[0]
-    return (bool(sep) and scheme.lower() in ("http", "https") and bool(host)
-            and not any(c in _WHITESPACE or not c.isprintable() for c in url))
+    host = rest.partition("/")[0].partition("?")[0].partition("#")[0]
+    return (bool(sep) and scheme.lower() in ("http", "https") and bool(host) and "@" not in host
+            and url.isprintable() and " " not in url)
+
 
 ENTRY_FIELDS = {  # field -> (kind, required)
     "name": (_TEXT, True), "url": (_TEXT, True), "username": (_TEXT, True), "store": (_TEXT, True),
@@ -52,21 +50,14 @@ _RECORD = {"version": "count", "name": _TEXT, "created_file": _FLAG, "created_di
 STORES = ("keyring", "file")
 
 
-def url_has_credentials(url: str) -> bool:
-    """Whether an http(s) URL carries a user or password before its host (`https://u:p@host/`)."""
-    host = url.split("://", 1)[-1]
-    for mark in "/?#":
-        host = host.split(mark, 1)[0]
-    return "@" in host
+_TYPES = {_TEXT: (str,), _OPTIONAL_TEXT: (str, type(None)), _FLAG: (bool,), "object": (dict,),
+          "object or null": (dict, type(None))}
 
 
 def _fits(kind: str, value: object) -> bool:
-    if kind == _TEXT:
-        return type(value) is str
-    if kind == _OPTIONAL_TEXT:
-        return value is None or type(value) is str
-    if kind == _FLAG:
-        return type(value) is bool
+    allowed = _TYPES.get(kind)
+    if allowed is not None:
+        return type(value) in allowed
     if kind == "count":
         return type(value) is int and value >= 0
     if kind == "time":
@@ -84,22 +75,55 @@ def _fits(kind: str, value: object) -> bool:
     return value is None or type(value) is dict  # "object or null"
 
 
+_MISSING = object()
+# (field, the types it may have, required): checked by type alone, the common case, fast (`list`
+# checks every entry of the index)
+_ENTRY_CHECKS = tuple((field, _TYPES[kind], required) for field, (kind, required) in ENTRY_FIELDS.items())
+
+
+def _fine(item: dict) -> bool:
+    """The common case, quickly: a sound entry (what pypicreds writes) passes every check here in
+    one expression; anything else goes through the checks below, which say what is wrong."""
+    get, text, none = item.get, str, None
+    info, record, rotated = get("token_info"), get("pypirc_record"), get("rotated")
+    return (type(get("name")) is text and type(get("username")) is text and type(get("fingerprint")) is text
+            and type(get("masked")) is text and get("store") in STORES
+            and type(get("url")) is text and _is_plain_url(item["url"])
+            and type(get("added")) is text and _is_time(item["added"])
+            and (rotated is none or type(rotated) is text and _is_time(rotated))
+            and type(get("project", "")) is text and type(get("pypirc", "")) is text
+            and type(get("plaintext", False)) is bool and _is_name(item["name"])
+            and (record is none or type(record) is dict and _fine_fields(record, _RECORD))
+            and (info is none or type(info) is dict and _fine_fields(info, _TOKEN_INFO)))
+
+
+def _fine_fields(obj: dict, fields: dict[str, str]) -> bool:
+    for key, value in obj.items():
+        kind = fields.get(key)
+        if kind is not None and not (type(value) is str if kind == _TEXT or kind == _OPTIONAL_TEXT else _fits(kind, value)):
+            return False
+    return True
+
+
 def entry_problem(item: object) -> str | None:
     """What is wrong with one entry as read from JSON, or None."""
     if type(item) is not dict:
         return "an entry is not an object"
-    for field, (kind, required) in ENTRY_FIELDS.items():
-        if field not in item:
+    if _fine(item):
+        return None
+    get = item.get
+    for field, allowed, required in _ENTRY_CHECKS:
+        value = get(field, _MISSING)
+        if value is _MISSING:
             if required:
                 return f"an entry has no {field!r}"
-            continue
-        if not _fits(kind, item[field]):
-            return f"an entry's {field!r} is not {kind}"
+        elif type(value) not in allowed:
+            return f"an entry's {field!r} is not {ENTRY_FIELDS[field][0]}"
     if not _is_name(item["name"]):
         return "an entry's name is not a repository name"
     if item["store"] not in STORES:
         return "an entry names an unknown store"
-    if not _is_plain_url(item["url"]) or url_has_credentials(item["url"]):
+    if not _is_plain_url(item["url"]):
         return "an entry's URL is not an http(s) URL without credentials"
     for field in ("added", "rotated"):
         if item.get(field) is not None and not _is_time(item[field]):
@@ -110,8 +134,11 @@ def entry_problem(item: object) -> str | None:
 
 def _fields_problem(obj: dict | None, fields: dict[str, str], what: str) -> str | None:
     """The first of `fields` (name -> kind) that `obj` has with a value of another kind."""
-    for key, kind in fields.items():
-        if obj is not None and key in obj and not _fits(kind, obj[key]):
+    if not obj:
+        return None
+    for key, value in obj.items():
+        kind = fields.get(key)
+        if kind is not None and not _fits(kind, value):
             return f"{what} {key!r} is not {kind}"
     return None
 

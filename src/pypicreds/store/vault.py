@@ -94,12 +94,45 @@ def is_invalid_tag(error: Exception) -> bool:
 
 
 class Vault:
-    """A parsed vault file. Nothing here is decrypted."""
+    """A parsed vault file. Nothing here is decrypted. Its entries are read lazily: `sealed_for`
+    (env's one token) checks only the entry it returns; `entries` checks them all."""
 
-    def __init__(self, header: dict, check: Sealed, entries: dict[TokenKey, Sealed]) -> None:
+    def __init__(self, header: dict, check: Sealed, items: list, path) -> None:
         self.header = header
         self.check = check
-        self.entries = entries
+        self._items, self._path = items, path
+        self._entries: dict[TokenKey, Sealed] | None = None
+
+    @property
+    def entries(self) -> dict[TokenKey, Sealed]:
+        if self._entries is None:
+            entries: dict[TokenKey, Sealed] = {}
+            for item in self._items:
+                key, sealed = self._checked(item)
+                if key in entries:
+                    raise _damaged(self._path, "an entry appears twice")
+                entries[key] = sealed
+            self._entries = entries
+        return self._entries
+
+    def sealed_for(self, key: TokenKey) -> Sealed | None:
+        """The sealed token under `key`, or None; VaultError if that entry is damaged or twice there."""
+        if self._entries is not None:
+            return self._entries.get(key)
+        found = None
+        for item in self._items:
+            if (type(item) is dict and item.get("url") == key.url and item.get("repository") == key.repository
+                    and item.get("username") == key.username and item.get("project") == key.project):
+                if found is not None:
+                    raise _damaged(self._path, "an entry appears twice")
+                found = item
+        return None if found is None else self._checked(found)[1]
+
+    def _checked(self, item) -> tuple[TokenKey, Sealed]:
+        try:
+            return _entry_from_json(item)
+        except (ValueError, TypeError, KeyError) as e:
+            raise _damaged(self._path, str(e) if isinstance(e, ValueError) else "malformed field") from e
 
     @property
     def protection(self) -> str:
@@ -128,11 +161,16 @@ class Vault:
 # --- the file format ---
 
 
+def _damaged(path, why: str) -> VaultError:
+    return VaultError(f"the vault {path} is damaged or was tampered with ({why})", DAMAGED_HINT)
+
+
 def parse_vault(data: bytes, path: Path) -> Vault:
-    """Check the structure and digest of a vault file; VaultError if anything is off."""
+    """Check the structure and digest of a vault file; VaultError if anything is off (an entry's
+    own fields are checked when it is read: see Vault)."""
 
     def damaged(why: str) -> VaultError:
-        return VaultError(f"the vault {path} is damaged or was tampered with ({why})", DAMAGED_HINT)
+        return _damaged(path, why)
 
     try:
         doc = jsonio.loads(data, pairs_hook=_no_duplicate_keys)
@@ -155,15 +193,10 @@ def parse_vault(data: bytes, path: Path) -> Vault:
         header = {k: doc[k] for k in ("format", "version", "protection", "kdf", "generation") if k in doc}
         _check_header(header)
         check = _sealed_from_json(doc["check"])
-        entries: dict[TokenKey, Sealed] = {}
-        for item in _typed(doc["entries"], list):
-            key, sealed = _entry_from_json(item)
-            if key in entries:
-                raise ValueError("an entry appears twice")
-            entries[key] = sealed
+        items = _typed(doc["entries"], list)
     except (ValueError, TypeError, KeyError) as e:
         raise damaged(str(e) if isinstance(e, ValueError) else "malformed field") from e
-    return Vault(header, check, entries)
+    return Vault(header, check, items, path)
 
 
 def derive_key(passphrase: str, kdf: dict) -> bytes:
