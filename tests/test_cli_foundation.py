@@ -370,15 +370,18 @@ def test_two_repositories_cannot_share_one_keyring_entry(kenv):
 
 
 @pytest.mark.parametrize("args", [["list"], ["add", "pypi", "--token-stdin"], ["--help"], ["audit"], []])
-def test_an_unsupported_platform_stops_every_command_at_once(cli_env, args):
+def test_an_unsupported_platform_stops_every_command_at_once(cli_env, args, tmp_path):
     """pypicreds runs on Linux and macOS. Elsewhere (Windows: no flock, no /dev/tty) every
     command stops before doing anything, with one line. Windows cannot be had here, so the
     platform's name is what is faked."""
     code = "import os, sys; os.name = 'nt'; sys.platform = 'win32'\n" \
            "from pypicreds.__main__ import main; sys.exit(main(sys.argv[1:]))"
+    # in a directory of its own: with Windows' path rules, a home written anyway would land there
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
     done = subprocess.run([sys.executable, "-c", code, *args], env=cli_env, capture_output=True, text=True,
-                          input="pypi-x", timeout=60)
+                          input="pypi-x", timeout=60, cwd=cwd)
     assert done.returncode == 1 and done.stdout == ""
     assert done.stderr.strip() == ("pypicreds: error: pypicreds runs on Linux and macOS, not on win32 "
                                    "(hint: use it from WSL on Windows; see the README's 'Platforms' section)")
-    assert not Path(cli_env["PYPICREDS_HOME"]).exists()
+    assert not Path(cli_env["PYPICREDS_HOME"]).exists() and list(cwd.iterdir()) == []
