@@ -723,3 +723,44 @@ def test_importing_tokens_pulls_in_nothing_heavy():
     env = {**os.environ, "PYTHONPATH": src}
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert result.stdout.strip() == ""
+
+
+# The token text rules are written without `re` (upload reads tokens before twine starts); they
+# must agree with the regular expressions they replace, on any text.
+_TEXT = st.text(st.sampled_from("aZ09-_.~ é\t\x00\u0660+/=") | st.characters(), max_size=12)
+
+
+@given(_TEXT)
+@example("a")
+@example("-a")
+@example("a.")
+@example("A_b.c-9")
+@example("\u0661")
+@example("")
+def test_project_name_rules_agree_with_pep_508_and_503(name):
+    import re
+
+    pep508 = re.fullmatch(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", name, re.IGNORECASE | re.ASCII) is not None
+    assert tokens.valid_project_name(name) == pep508
+    assert tokens.normalize_project(name) == re.sub(r"[-_.]+", "-", name).lower()
+
+
+@given(_TEXT)
+@example("")
+@example("a")
+@example(" a")
+@example("a\u3000b")
+def test_token_shape_rules_agree_with_their_regular_expressions(text):
+    import re
+
+    token = "pypi-" + text
+    shaped = re.fullmatch(r"pypi-[A-Za-z0-9_-]+", token) is not None
+    assert tokens.unquote(f'"{token}"') == ((token, True) if shaped else (f'"{token}"', False))
+    try:
+        tokens.check_token_text(token, pypi_like=True)
+        accepted = True
+    except TokenFormatError:
+        accepted = False
+    stripped = token.strip()
+    assert accepted == (re.search(r"[\s\x00-\x1f\x7f]", stripped) is None
+                        and re.fullmatch(r"pypi-[A-Za-z0-9_-]+", stripped) is not None)

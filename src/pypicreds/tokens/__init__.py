@@ -16,11 +16,9 @@ Error messages here never contain the token or any piece of it.
 
 from __future__ import annotations
 
-import re
-
 from ..errors import TokenFormatError, UsageError
 from .caveats import _is_int, _now, inspect, is_expired, normalize_project, valid_project_name
-from .macaroon import append_caveats, decode, encode
+from .macaroon import append_caveats, decode, encode, urlsafe
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -46,8 +44,6 @@ from .caveats import (  # noqa: F401,E402  (re-exported)
 )
 from .macaroon import MAX_TOKEN_CHARS, PREFIX, Macaroon, token_length  # noqa: F401,E402
 
-PYPI_TOKEN_RE = re.compile(r"pypi-[A-Za-z0-9_-]+")
-_BAD_CHAR_RE = re.compile(r"[\s\x00-\x1f\x7f]")
 QUOTES = "\"'"
 
 
@@ -56,9 +52,14 @@ def unquote(text: str) -> tuple[str, bool]:
     file: "pypi-…" or 'pypi-…') without them, and whether they were taken off. Anything else
     comes back as it was (check_token_text refuses quotes around other values)."""
     inner = text.strip()
-    if len(inner) > 2 and inner[0] == inner[-1] and inner[0] in QUOTES and PYPI_TOKEN_RE.fullmatch(inner[1:-1]):
+    if len(inner) > 2 and inner[0] == inner[-1] and inner[0] in QUOTES and _pypi_shaped(inner[1:-1]):
         return inner[1:-1], True
     return text, False
+
+
+def _pypi_shaped(text: str) -> bool:
+    """`pypi-` and one or more URL-safe base64 characters."""
+    return text.startswith(PREFIX) and urlsafe(text[len(PREFIX):])
 
 
 def check_token_text(token: str, *, pypi_like: bool) -> str:
@@ -75,7 +76,7 @@ def check_token_text(token: str, *, pypi_like: bool) -> str:
             f"the {what} is wrapped in quotes",
             hint="give it without them: twine would send the quotes as part of it",
         )
-    if what == "token" and _BAD_CHAR_RE.search(token):
+    if what == "token" and any(c.isspace() or c < " " or c == "\x7f" for c in token):
         raise TokenFormatError(
             "the token contains whitespace or control characters",
             hint="copy the token again; it is a single line with no spaces",
@@ -85,7 +86,7 @@ def check_token_text(token: str, *, pypi_like: bool) -> str:
             "the password contains a tab, a line break or another control character",
             hint="type it as one line; spaces inside it are fine",
         )
-    if pypi_like and not PYPI_TOKEN_RE.fullmatch(token):
+    if pypi_like and not _pypi_shaped(token):
         raise TokenFormatError(
             "this does not look like a PyPI API token (expected 'pypi-' and a URL-safe base64 body)",
             hint="create one at https://pypi.org/manage/account/token/",
@@ -115,13 +116,14 @@ def mask(token: str) -> str:
 
 MAX_TTL_SECONDS = 366 * 24 * 3600
 CLOCK_SKEW_SECONDS = 30  # not_before is set this far back so a slow clock on PyPI's side still accepts
-_DURATION_RE = re.compile(r"([0-9]{1,9})([smhd])")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 def parse_duration(text: str) -> int:
     """'90s', '15m', '2h' or '1d' → seconds; UsageError for anything else or beyond a year."""
-    match = _DURATION_RE.fullmatch(text.strip().lower()) if isinstance(text, str) else None
+    import re  # only --ttl needs it
+
+    match = re.fullmatch(r"([0-9]{1,9})([smhd])", text.strip().lower()) if isinstance(text, str) else None
     shown = repr(text[:20]) if isinstance(text, str) else "this value"
     if match is None:
         raise UsageError(

@@ -7,11 +7,8 @@ messages here never contain the token or any piece of it.
 
 from __future__ import annotations
 
-import re
-from collections import namedtuple
-
 from ..errors import TokenFormatError
-from .macaroon import _bad, _utf8, decode
+from .macaroon import URLSAFE_CHARS, Record, _bad, _utf8, decode
 
 TYPE_CHECKING = False  # datetime is imported where a time is made: most tokens carry none
 if TYPE_CHECKING:
@@ -36,24 +33,21 @@ SCOPE_UNRESTRICTED = "unrestricted"
 SCOPE_UNKNOWN = "unknown"  # no restriction pypicreds can read, but caveats it cannot
 
 
-# Named tuples, not dataclasses: `upload` reads tokens before it starts twine, and importing
-# dataclasses costs several per cent of a whole upload.
+# Records, not dataclasses or named tuples: `upload` reads tokens before it starts twine, and
+# importing dataclasses (or collections) costs several per cent of a whole upload.
 
 
-class CaveatInfo(namedtuple("CaveatInfo", "raw kind meaning legacy")):
+class CaveatInfo(Record):
     """One caveat as PyPI reads it. `meaning` holds its fields under warehouse's names;
     `legacy` marks an object-shaped caveat from 2019-2023 tokens, adapted as warehouse does."""
 
-    __slots__ = ()
+    __slots__ = ("raw", "kind", "meaning", "legacy")
 
     def to_json(self) -> dict:
         return {"raw": self.raw, "kind": self.kind, "legacy": self.legacy, "meaning": self.meaning}
 
 
-class TokenInfo(namedtuple(
-    "TokenInfo", "host token_id scope projects project_ids expires not_before caveats unknown",
-    defaults=((), 0),
-)):
+class TokenInfo(Record):
     """What a token allows, read without any key. Times are UTC.
 
     scope: SCOPE_TRUSTED_PUBLISHER, SCOPE_PROJECT, SCOPE_UNRESTRICTED, or SCOPE_UNKNOWN when the
@@ -63,7 +57,12 @@ class TokenInfo(namedtuple(
     caveats have a tag pypicreds does not know (a newer restriction PyPI may enforce: a token
     is never reported as less restricted than it may be)."""
 
-    __slots__ = ()
+    __slots__ = ("host", "token_id", "scope", "projects", "project_ids", "expires", "not_before", "caveats", "unknown")
+
+    def __init__(self, *values, **fields) -> None:
+        fields.setdefault("caveats", ())
+        fields.setdefault("unknown", 0)
+        super().__init__(*values, **fields)
 
     def to_json(self) -> dict:
         return {
@@ -289,15 +288,17 @@ def not_yet_valid(info: TokenInfo, now: datetime | float | None = None) -> bool:
 
 def normalize_project(name: str) -> str:
     """PEP 503 normalised project name, as PyPI compares them in caveats."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
-_PROJECT_NAME_RE = re.compile(r"[A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9]", re.IGNORECASE | re.ASCII)  # PEP 508
+    name = name.replace("_", "-").replace(".", "-")
+    while "--" in name:  # runs of separators become one dash (re.sub(r"[-_.]+", "-", name))
+        name = name.replace("--", "-")
+    return name.lower()
 
 
 def valid_project_name(name: str) -> bool:
-    """A PEP 508 project name (before normalisation)."""
-    return isinstance(name, str) and _PROJECT_NAME_RE.fullmatch(name) is not None
+    """A PEP 508 project name (before normalisation): ASCII letters and digits, with `.`, `_`
+    and `-` inside (not at either end)."""
+    return (isinstance(name, str) and name.isascii() and name[:1].isalnum() and name[-1:].isalnum()
+            and not name.strip(URLSAFE_CHARS + "."))
 
 
 def iso(moment: datetime | None) -> str | None:

@@ -14,15 +14,13 @@ Error messages here never contain the token or any piece of it.
 from __future__ import annotations
 
 import binascii  # not base64: upload reads every token before twine starts, and base64 costs more
-import re
-from collections import namedtuple
 
 from ..errors import TokenFormatError
 
 PREFIX = "pypi-"
 _TO_URLSAFE, _FROM_URLSAFE = str.maketrans("+/", "-_"), str.maketrans("-_", "+/")
 MAX_TOKEN_CHARS = 65536  # real tokens are ~200 chars; this only stops absurd input early
-_BODY_RE = re.compile(r"[A-Za-z0-9_-]+")
+URLSAFE_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 _V2 = 0x02
 _EOS, _LOCATION, _IDENTIFIER, _VID, _SIGNATURE = 0, 1, 2, 4, 6
 _SIGNATURE_BYTES = 32
@@ -35,11 +33,42 @@ def _bad(message: str) -> TokenFormatError:
     return TokenFormatError(f"malformed token: {message}", hint=_BAD_TOKEN_HINT)
 
 
-class Macaroon(namedtuple("Macaroon", "location identifier caveats signature")):
+def urlsafe(text: str) -> bool:
+    """Whether `text` is one or more of A-Z a-z 0-9 - _ (without `re`: upload reads every token
+    before twine starts, and importing re costs more than the rest of the reading)."""
+    return text != "" and not text.strip(URLSAFE_CHARS)
+
+
+class Record:
+    """A value with named fields, compared field by field: what a named tuple gives, without
+    importing collections (see `urlsafe`). Subclasses list their fields in __slots__."""
+
+    __slots__ = ()
+
+    def __init__(self, *values, **fields) -> None:
+        if len(values) > len(self.__slots__):
+            raise TypeError(f"{type(self).__name__} has {len(self.__slots__)} fields")
+        fields.update(zip(self.__slots__, values))
+        for name in self.__slots__:
+            setattr(self, name, fields.pop(name))
+        if fields:
+            raise TypeError(f"{type(self).__name__} has no field {next(iter(fields))!r}")
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is type(self) and all(getattr(self, f) == getattr(other, f) for f in self.__slots__)
+
+    __hash__ = None  # mutable, like the lists some fields hold
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{f}={getattr(self, f)!r}" for f in self.__slots__)
+        return f"{type(self).__name__}({fields})"
+
+
+class Macaroon(Record):
     """The fields of a v2 macaroon, as raw as the format allows: location (str), identifier
     (bytes), caveats (first-party caveat ids, in order) and the 32-byte signature."""
 
-    __slots__ = ()
+    __slots__ = ("location", "identifier", "caveats", "signature")
 
 
 class _Reader:
@@ -115,7 +144,7 @@ def decode(token: str) -> Macaroon:
     body = token[len(PREFIX) :]
     if not body:
         raise _bad("nothing follows 'pypi-'")
-    if not _BODY_RE.fullmatch(body):
+    if not urlsafe(body):
         raise _bad("it contains characters outside URL-safe base64 without padding (A-Z a-z 0-9 - _)")
     if len(body) % 4 == 1:
         raise _bad("its base64 length is impossible (truncated or extra characters?)")
