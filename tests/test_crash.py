@@ -121,7 +121,8 @@ class World:
 
     def record_of(self, name: str) -> dict | None:
         data = json.loads((self.home / "index.json").read_bytes())
-        return next(e["pypirc_record"] for e in data["entries"] if e["name"] == name)
+        # the index leaves out a field at its default (None): absent is "no record"
+        return next(e.get("pypirc_record") for e in data["entries"] if e["name"] == name)
 
     def pypirc_after(self, op: str, name: str, before: bytes | None, record=None) -> bytes | None:
         """What the editor makes of `before` for this op (on a scratch copy)."""
