@@ -9,6 +9,7 @@ the commands go on.
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 
@@ -152,3 +153,40 @@ def test_the_journal_protocol_still_repairs_a_sound_journal(world):
     journal = start_journal(world)
     code, out, err = cli(["list"])
     assert code == 0 and not journal.exists() and "damaged" not in err
+
+
+# --- a damaged vault beside tokens kept in the keyring -------------------------------------------------
+
+
+@pytest.mark.parametrize("harm", ["damaged", "another user's"])
+def test_a_damaged_vault_does_not_stop_changes_to_keyring_tokens(cli_env, keyring_service, harm):
+    """The index records the vault's generation on every save; a vault that cannot be read
+    (damaged, or another user's) must not make remove or add of a token kept in the keyring fail
+    half way: both complete, leave no journal, and the index keeps the generation it recorded."""
+    from realparts import run_cli
+
+    env = {**cli_env, **keyring_service.env}
+    done = run_cli(["add", "filed", "--url", URL, "--store", "file", "--no-pypirc", "--token-stdin"], env, TOKEN)
+    assert done.returncode == 0, done.stderr
+    done = run_cli(["add", "kept", "--url", URL, "--store", "keyring", "--token-stdin"], env, NEW_TOKEN)
+    assert done.returncode == 0, done.stderr
+    home = Path(env["PYPICREDS_HOME"])
+    generation = json.loads((home / "index.json").read_bytes())["vault_generation"]
+    if harm == "damaged":
+        (home / "vault.json").write_text('{"format": "pypicreds-vault", "damaged')
+    else:
+        os.chown(home / "vault.json", 65534, 65534)  # (the suite runs as root: test_hostile_state.py)
+
+    done = run_cli(["remove", "kept"], env)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert not (home / "journal.json").exists()
+    assert "[kept]" not in (Path(env["HOME"]) / ".pypirc").read_text()
+    assert keyring_service.item_count() == 0
+    index = json.loads((home / "index.json").read_bytes())
+    assert [e["name"] for e in index["entries"]] == ["filed"] and index["vault_generation"] == generation
+
+    done = run_cli(["add", "other", "--url", URL, "--store", "keyring", "--token-stdin"], env, NEW_TOKEN)
+    assert done.returncode == 0, done.stderr
+    assert not (home / "journal.json").exists() and keyring_service.item_count() == 1
+    listed = json.loads(run_cli(["list", "--json"], env).stdout)
+    assert sorted(e["name"] for e in listed) == ["filed", "other"]
