@@ -192,7 +192,57 @@ def test_a_damaged_vault_does_not_stop_changes_to_keyring_tokens(cli_env, keyrin
     assert sorted(e["name"] for e in listed) == ["filed", "other"]
 
 
-# --- keys another version wrote --------------------------------------------------------------------
+# --- values no file name can hold, and keys another version wrote ------------------------------------
+
+# a NUL, and a lone surrogate that is no undecodable byte (os calls raise ValueError and
+# UnicodeEncodeError on them); "\udc80" stands for the byte 0x80 in a non-UTF-8 name and is a real path
+NOT_PATHS = {"NUL": "\u0000", "lone surrogate": "\ud800"}
+
+
+@pytest.mark.parametrize("bad", NOT_PATHS.values(), ids=NOT_PATHS.keys())
+def test_an_index_path_no_file_can_have_is_reported_as_damage(world, bad):
+    """A .pypirc path holding a NUL or an unencodable character is damage in the index, named as
+    such by every command that reads the entry; nothing is changed."""
+    index = Path(world) / ".config/pypicreds/index.json"
+    doc = json.loads(index.read_bytes())
+    for entry in doc["entries"]:
+        entry["pypirc"] = str(Path(world) / f".py{bad}pirc")
+    index.write_text(json.dumps(doc))
+    before = index.read_bytes()
+    for args in (["remove", "kept"], ["list"], ["show", "kept"], ["rotate", "kept", "--token-stdin"]):
+        code, out, err = cli(args, NEW_TOKEN)
+        assert_no_unexpected(args, code, out, err)
+        assert code == 1 and "is damaged" in err and "'pypirc'" in err, (args, err)
+    assert index.read_bytes() == before
+
+
+def test_an_index_path_with_an_undecodable_byte_is_a_path(world):
+    """"\\udc80" is how Python spells the byte 0x80 of a non-UTF-8 file name: such a .pypirc path is
+    no damage, and remove goes through it."""
+    index = Path(world) / ".config/pypicreds/index.json"
+    doc = json.loads(index.read_bytes())
+    doc["entries"][0]["pypirc"] = str(Path(world) / ".py\udc80pirc")
+    index.write_text(json.dumps(doc))
+    code, out, err = cli(["remove", doc["entries"][0]["name"], *(["--project", doc["entries"][0]["project"]]
+                                                                 if doc["entries"][0].get("project") else [])])
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("field", ["pypirc", "entry.pypirc"])
+@pytest.mark.parametrize("bad", NOT_PATHS.values(), ids=NOT_PATHS.keys())
+def test_a_journal_path_no_file_can_have_is_set_aside_as_damaged(world, field, bad):
+    journal = start_journal(world)
+    data = json.loads(journal.read_bytes())
+    where = data["entry"] if field == "entry.pypirc" else data
+    where["pypirc"] = str(Path(world) / f".py{bad}pirc")
+    journal.write_text(json.dumps(data))
+    for args in (["list"], ["add", "other", "--url", URL, "--no-pypirc", "--token-stdin"]):
+        code, out, err = cli(args, NEW_TOKEN)
+        assert_no_unexpected(args, code, out, err)
+        assert code == 0 and "journal.json.damaged-" in err and "'pypirc'" in err, (args, err)
+        assert not journal.exists()
+        journal.write_text(json.dumps(data))
+
 
 def test_a_journal_entry_with_a_key_this_version_does_not_know_is_still_repaired(world):
     """A journal written by another version may carry entry fields this one does not know: the
