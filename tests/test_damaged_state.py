@@ -256,3 +256,25 @@ def test_a_journal_entry_with_a_key_this_version_does_not_know_is_still_repaired
         assert code == 0 and "unexpected" not in err and "damaged" not in err, (args, err)
         assert not journal.exists()
         journal.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize("bad", NOT_PATHS.values(), ids=NOT_PATHS.keys())
+def test_fsutil_turns_a_name_no_file_can_have_into_a_pypicreds_error(tmp_path, bad):
+    """Each of fsutil's calls on a name with a NUL or an unencodable character fails as a
+    PypicredsError that shows the name escaped (no NUL reaches the terminal)."""
+    from pypicreds import fsutil
+    from pypicreds.errors import PypicredsError
+
+    place = tmp_path / "place"
+    place.mkdir()
+    name = place / f"a{bad}b"
+    calls = [lambda: fsutil.read_file(name, "the file"), lambda: fsutil.open_regular(name, "the file"),
+             lambda: fsutil.check_writable(name, "the file"), lambda: fsutil.atomic_write(name, b"x", "the file"),
+             lambda: fsutil.ensure_private_dir(name), lambda: fsutil.narrow_mode(name, 0o600, "the file")]
+    for call in calls:
+        with pytest.raises(PypicredsError) as caught:
+            call()
+        message = caught.value.message + (caught.value.hint or "")
+        assert "\x00" not in message and repr(bad)[1:-1] in message, message
+    fsutil.remove_stale_temps(name, ["x"])  # (nothing to remove in a directory that cannot exist)
+    assert list(place.iterdir()) == []
