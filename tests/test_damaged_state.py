@@ -278,3 +278,20 @@ def test_fsutil_turns_a_name_no_file_can_have_into_a_pypicreds_error(tmp_path, b
         assert "\x00" not in message and repr(bad)[1:-1] in message, message
     fsutil.remove_stale_temps(name, ["x"])  # (nothing to remove in a directory that cannot exist)
     assert list(place.iterdir()) == []
+
+
+def test_a_rotate_that_cannot_read_the_old_token_leaves_no_journal(world):
+    """rotate reads the old token (to put it back on failure) before it records its intent: when
+    that read fails (a damaged vault) nothing is left for the next command to repair."""
+    home = Path(world) / ".config/pypicreds"
+    vault = home / "vault.json"
+    sound = vault.read_bytes()
+    vault.write_bytes(sound[: len(sound) // 2])
+    before = {p.name: p.read_bytes() for p in home.iterdir() if p.is_file() and p.name != ".lock"}
+    code, out, err = cli(["rotate", "kept", "--token-stdin"], NEW_TOKEN)
+    assert code == 1 and "damaged" in err and "unexpected" not in err, err
+    assert not (home / "journal.json").exists()
+    assert {p.name: p.read_bytes() for p in home.iterdir() if p.is_file() and p.name != ".lock"} == before
+    vault.write_bytes(sound)
+    code, out, err = cli(["list"])
+    assert code == 0 and "repair" not in err and "interrupted" not in err, err
