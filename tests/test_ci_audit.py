@@ -142,6 +142,57 @@ def test_hostile_ci_files_are_findings_never_crashes(cli_env, tmp_path):
     assert_no_secret(TOKEN, done.stdout, done.stderr)
 
 
+# root reads any directory; setpriv drops the capabilities that let it (the files stay root's own)
+UNPRIVILEGED = ["setpriv", "--bounding-set=-dac_override,-dac_read_search", "--"]
+
+
+def unprivileged_audit(env: dict, project: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([*UNPRIVILEGED, str(VENV_BIN / "pypicreds"), "audit", "--json", "--project-dir",
+                           str(project)], env=env, capture_output=True, text=True, timeout=60,
+                          stdin=subprocess.DEVNULL)
+
+
+@pytest.mark.parametrize("closed", [".github", ".", "ci"])
+def test_a_directory_audit_may_not_look_into_is_a_finding(cli_env, tmp_path, closed):
+    """A directory on the way to a CI file that cannot be searched (.github, the project itself,
+    the directory of a local include) makes `ci-unreadable-file` findings, not an unexpected error."""
+    project = tmp_path / "project"
+    write_workflow(project, "release.yml", b"jobs: {}\n")
+    (project / ".gitlab-ci.yml").write_text("include:\n  - local: ci/jobs.yml\n")
+    (project / "ci").mkdir()
+    (project / "ci" / "jobs.yml").write_text("jobs: {}\n")
+    target = project / closed
+    os.chmod(target, 0o600 if closed == "." else 0)
+    try:
+        done = unprivileged_audit(cli_env, project)
+    finally:
+        os.chmod(target, 0o755)
+    assert done.returncode in (0, 1) and "Traceback" not in done.stderr and "unexpected" not in done.stderr, done.stderr
+    found = json.loads(done.stdout)
+    unreadable = {os.path.relpath(f["path"], project) for f in found if f["id"] == "ci-unreadable-file"}
+    expected = {".github": {".github/workflows"}, ".": {".github/workflows", ".gitlab-ci.yml"},
+                "ci": {"ci/jobs.yml"}}[closed]
+    assert unreadable == expected, done.stdout
+
+
+def test_a_project_dir_audit_may_not_look_at_is_one_line(cli_env, tmp_path):
+    """--project-dir inside a directory that cannot be searched: one line, exit 2. Run inside it
+    without --project-dir, the search for the git work tree stops there and audit goes on."""
+    closed = tmp_path / "closed"
+    (closed / "project").mkdir(parents=True)
+    os.chmod(closed, 0)
+    try:
+        done = unprivileged_audit(cli_env, closed / "project")
+        here = subprocess.run([*UNPRIVILEGED, str(VENV_BIN / "pypicreds"), "audit", "--json"], env=cli_env,
+                              cwd=closed / "project", capture_output=True, text=True, timeout=60)
+    finally:
+        os.chmod(closed, 0o755)
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pypicreds: error: ") and "Permission denied" in lines[0], lines
+    assert here.returncode == 0 and "unexpected" not in here.stderr and json.loads(here.stdout) == [], here.stderr
+
+
 def test_json_documents_every_ci_finding_id():
     """Scripts match on ids: each one the CI check can report is listed in docs/json.md."""
     import re

@@ -9,6 +9,7 @@ the commands go on.
 from __future__ import annotations
 
 import json
+import os
 import random
 from pathlib import Path
 
@@ -152,3 +153,145 @@ def test_the_journal_protocol_still_repairs_a_sound_journal(world):
     journal = start_journal(world)
     code, out, err = cli(["list"])
     assert code == 0 and not journal.exists() and "damaged" not in err
+
+
+# --- a damaged vault beside tokens kept in the keyring -------------------------------------------------
+
+
+@pytest.mark.parametrize("harm", ["damaged", "another user's"])
+def test_a_damaged_vault_does_not_stop_changes_to_keyring_tokens(cli_env, keyring_service, harm):
+    """The index records the vault's generation on every save; a vault that cannot be read
+    (damaged, or another user's) must not make remove or add of a token kept in the keyring fail
+    half way: both complete, leave no journal, and the index keeps the generation it recorded."""
+    from realparts import run_cli
+
+    env = {**cli_env, **keyring_service.env}
+    done = run_cli(["add", "filed", "--url", URL, "--store", "file", "--no-pypirc", "--token-stdin"], env, TOKEN)
+    assert done.returncode == 0, done.stderr
+    done = run_cli(["add", "kept", "--url", URL, "--store", "keyring", "--token-stdin"], env, NEW_TOKEN)
+    assert done.returncode == 0, done.stderr
+    home = Path(env["PYPICREDS_HOME"])
+    generation = json.loads((home / "index.json").read_bytes())["vault_generation"]
+    if harm == "damaged":
+        (home / "vault.json").write_text('{"format": "pypicreds-vault", "damaged')
+    else:
+        os.chown(home / "vault.json", 65534, 65534)  # (the suite runs as root: test_hostile_state.py)
+
+    done = run_cli(["remove", "kept"], env)
+    assert done.returncode == 0 and "Traceback" not in done.stderr, done.stderr
+    assert not (home / "journal.json").exists()
+    assert "[kept]" not in (Path(env["HOME"]) / ".pypirc").read_text()
+    assert keyring_service.item_count() == 0
+    index = json.loads((home / "index.json").read_bytes())
+    assert [e["name"] for e in index["entries"]] == ["filed"] and index["vault_generation"] == generation
+
+    done = run_cli(["add", "other", "--url", URL, "--store", "keyring", "--token-stdin"], env, NEW_TOKEN)
+    assert done.returncode == 0, done.stderr
+    assert not (home / "journal.json").exists() and keyring_service.item_count() == 1
+    listed = json.loads(run_cli(["list", "--json"], env).stdout)
+    assert sorted(e["name"] for e in listed) == ["filed", "other"]
+
+
+# --- values no file name can hold, and keys another version wrote ------------------------------------
+
+# a NUL, and a lone surrogate that is no undecodable byte (os calls raise ValueError and
+# UnicodeEncodeError on them); "\udc80" stands for the byte 0x80 in a non-UTF-8 name and is a real path
+NOT_PATHS = {"NUL": "\u0000", "lone surrogate": "\ud800"}
+
+
+@pytest.mark.parametrize("bad", NOT_PATHS.values(), ids=NOT_PATHS.keys())
+def test_an_index_path_no_file_can_have_is_reported_as_damage(world, bad):
+    """A .pypirc path holding a NUL or an unencodable character is damage in the index, named as
+    such by every command that reads the entry; nothing is changed."""
+    index = Path(world) / ".config/pypicreds/index.json"
+    doc = json.loads(index.read_bytes())
+    for entry in doc["entries"]:
+        entry["pypirc"] = str(Path(world) / f".py{bad}pirc")
+    index.write_text(json.dumps(doc))
+    before = index.read_bytes()
+    for args in (["remove", "kept"], ["list"], ["show", "kept"], ["rotate", "kept", "--token-stdin"]):
+        code, out, err = cli(args, NEW_TOKEN)
+        assert_no_unexpected(args, code, out, err)
+        assert code == 1 and "is damaged" in err and "'pypirc'" in err, (args, err)
+    assert index.read_bytes() == before
+
+
+def test_an_index_path_with_an_undecodable_byte_is_a_path(world):
+    """"\\udc80" is how Python spells the byte 0x80 of a non-UTF-8 file name: such a .pypirc path is
+    no damage, and remove goes through it."""
+    index = Path(world) / ".config/pypicreds/index.json"
+    doc = json.loads(index.read_bytes())
+    doc["entries"][0]["pypirc"] = str(Path(world) / ".py\udc80pirc")
+    index.write_text(json.dumps(doc))
+    code, out, err = cli(["remove", doc["entries"][0]["name"], *(["--project", doc["entries"][0]["project"]]
+                                                                 if doc["entries"][0].get("project") else [])])
+    assert code == 0, err
+
+
+@pytest.mark.parametrize("field", ["pypirc", "entry.pypirc"])
+@pytest.mark.parametrize("bad", NOT_PATHS.values(), ids=NOT_PATHS.keys())
+def test_a_journal_path_no_file_can_have_is_set_aside_as_damaged(world, field, bad):
+    journal = start_journal(world)
+    data = json.loads(journal.read_bytes())
+    where = data["entry"] if field == "entry.pypirc" else data
+    where["pypirc"] = str(Path(world) / f".py{bad}pirc")
+    journal.write_text(json.dumps(data))
+    for args in (["list"], ["add", "other", "--url", URL, "--no-pypirc", "--token-stdin"]):
+        code, out, err = cli(args, NEW_TOKEN)
+        assert_no_unexpected(args, code, out, err)
+        assert code == 0 and "journal.json.damaged-" in err and "'pypirc'" in err, (args, err)
+        assert not journal.exists()
+        journal.write_text(json.dumps(data))
+
+
+def test_a_journal_entry_with_a_key_this_version_does_not_know_is_still_repaired(world):
+    """A journal written by another version may carry entry fields this one does not know: the
+    repair reads the fields it knows (as the index does) and finishes, with no TypeError."""
+    journal = start_journal(world)
+    data = json.loads(journal.read_bytes())
+    data["entry"]["from_a_later_version"] = 1
+    journal.write_text(json.dumps(data))
+    for args in (["list"], ["add", "other", "--url", URL, "--no-pypirc", "--token-stdin"]):
+        code, out, err = cli(args, NEW_TOKEN)
+        assert code == 0 and "unexpected" not in err and "damaged" not in err, (args, err)
+        assert not journal.exists()
+        journal.write_text(json.dumps(data))
+
+
+@pytest.mark.parametrize("bad", NOT_PATHS.values(), ids=NOT_PATHS.keys())
+def test_fsutil_turns_a_name_no_file_can_have_into_a_pypicreds_error(tmp_path, bad):
+    """Each of fsutil's calls on a name with a NUL or an unencodable character fails as a
+    PypicredsError that shows the name escaped (no NUL reaches the terminal)."""
+    from pypicreds import fsutil
+    from pypicreds.errors import PypicredsError
+
+    place = tmp_path / "place"
+    place.mkdir()
+    name = place / f"a{bad}b"
+    calls = [lambda: fsutil.read_file(name, "the file"), lambda: fsutil.open_regular(name, "the file"),
+             lambda: fsutil.check_writable(name, "the file"), lambda: fsutil.atomic_write(name, b"x", "the file"),
+             lambda: fsutil.ensure_private_dir(name), lambda: fsutil.narrow_mode(name, 0o600, "the file")]
+    for call in calls:
+        with pytest.raises(PypicredsError) as caught:
+            call()
+        message = caught.value.message + (caught.value.hint or "")
+        assert "\x00" not in message and repr(bad)[1:-1] in message, message
+    fsutil.remove_stale_temps(name, ["x"])  # (nothing to remove in a directory that cannot exist)
+    assert list(place.iterdir()) == []
+
+
+def test_a_rotate_that_cannot_read_the_old_token_leaves_no_journal(world):
+    """rotate reads the old token (to put it back on failure) before it records its intent: when
+    that read fails (a damaged vault) nothing is left for the next command to repair."""
+    home = Path(world) / ".config/pypicreds"
+    vault = home / "vault.json"
+    sound = vault.read_bytes()
+    vault.write_bytes(sound[: len(sound) // 2])
+    before = {p.name: p.read_bytes() for p in home.iterdir() if p.is_file() and p.name != ".lock"}
+    code, out, err = cli(["rotate", "kept", "--token-stdin"], NEW_TOKEN)
+    assert code == 1 and "damaged" in err and "unexpected" not in err, err
+    assert not (home / "journal.json").exists()
+    assert {p.name: p.read_bytes() for p in home.iterdir() if p.is_file() and p.name != ".lock"} == before
+    vault.write_bytes(sound)
+    code, out, err = cli(["list"])
+    assert code == 0 and "repair" not in err and "interrupted" not in err, err

@@ -231,6 +231,52 @@ def test_a_journal_that_is_a_fifo_is_set_aside_and_commands_go_on(fenv):
     assert not journal.exists() and stat.S_ISFIFO((pc_home(fenv) / "journal.json.damaged-1").lstat().st_mode)
 
 
+def keyring_env(fenv) -> dict:
+    """fenv with keyring left to its own choice (no PYTHON_KEYRING_BACKEND), so that pypicreds reads
+    keyring's configuration file, and a short keyring timeout (keyring itself waits on a FIFO there)."""
+    env = {k: v for k, v in fenv.items() if k != "PYTHON_KEYRING_BACKEND"}
+    return {**env, "PYPICREDS_KEYRING_TIMEOUT": "1"}
+
+
+def test_a_fifo_as_keyrings_configuration_never_blocks_add_or_doctor(fenv):
+    """keyringrc.cfg (read to tell whether keyring asks pypicreds' backend) as a FIFO: add and
+    doctor finish, and say the backend's reach is unknown because of it."""
+    env = keyring_env(fenv)
+    rc = Path(env["XDG_CONFIG_HOME"]) / "python_keyring" / "keyringrc.cfg"
+    rc.parent.mkdir(parents=True)
+    os.mkfifo(rc)
+    add = run_cli(["add", "other", "--url", URL, "--no-pypirc", "--token-stdin"], env, input=NEW_TOKEN, timeout=30)
+    assert add.returncode == 0 and "FIFO" in add.stderr and "unknown" in add.stderr, add.stderr
+    doctor = run_cli(["doctor", "kept"], env, timeout=30)
+    assert "FIFO" in doctor.stdout + doctor.stderr and "Traceback" not in doctor.stderr, doctor.stderr
+    assert "unexpected" not in doctor.stderr and stat.S_ISFIFO(rc.lstat().st_mode)
+
+
+def test_a_fifo_as_the_vault_never_blocks_doctor(fenv):
+    env = keyring_env(fenv)
+    vault = pc_home(env) / "vault.json"
+    vault.unlink()
+    os.mkfifo(vault)
+    before = state(env)
+    doctor = run_cli(["doctor", "kept"], env, timeout=30)
+    assert "FIFO" in doctor.stdout + doctor.stderr and "Traceback" not in doctor.stderr, doctor.stderr
+    assert "unexpected" not in doctor.stderr and state(env) == before
+
+
+def test_a_fifo_named_like_the_publisher_on_path_never_blocks_doctor(fenv, tmp_path):
+    """doctor reads the `#!` line of the publisher on PATH (is pypicreds' backend beside it?): a
+    FIFO there (executable, so `which` finds it) is no Python script, not a wait."""
+    env = keyring_env(fenv)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    os.mkfifo(bin_dir / "twine")
+    os.chmod(bin_dir / "twine", 0o755)
+    env["PATH"] = f"{bin_dir}{os.pathsep}{env['PATH']}"
+    doctor = run_cli(["doctor", "kept"], env, timeout=30)
+    assert "kept" in doctor.stdout and "Traceback" not in doctor.stderr, doctor.stderr
+    assert "unexpected" not in doctor.stderr
+
+
 # --- directories and key files others own or can write ----------------------------------------------
 
 

@@ -222,6 +222,20 @@ def test_doctor_for_each_publisher_names_it_and_the_backend(env):
     assert "pypicreds' vault, through its keyring backend" in text and "backend:" in text
 
 
+@pytest.mark.parametrize("publisher", ["twine", "uv", "hatch", "pdm", "flit", "poetry"])
+def test_doctor_for_never_shows_a_password_in_a_url_from_the_environment(env, publisher):
+    """Every publisher's URL variable (HATCH_INDEX_REPO, UV_PUBLISH_URL, ...) holding
+    `user:password@`: doctor --for never shows the password, in text or JSON."""
+    secret = "S3CRET-in-the-url"
+    url = f"http://alice:{secret}@127.0.0.1:9/legacy/"
+    variables = {"TWINE_REPOSITORY_URL": url, "UV_PUBLISH_URL": url, "HATCH_INDEX_REPO": url, "PDM_PUBLISH_REPO": url,
+                 "FLIT_INDEX_URL": url, "POETRY_REPOSITORIES_TESTPYPI_URL": url}
+    for extra in ([], ["--json"]):
+        done = run_cli(["doctor", "testpypi", "--for", publisher, *extra], {**env, **variables})
+        assert done.stdout and "Traceback" not in done.stderr, done.stderr
+        assert secret not in done.stdout + done.stderr, done.stdout
+
+
 def test_audit_fix_says_who_finds_the_tokens_it_moved(cli_env, tmp_home):
     env = {k: v for k, v in cli_env.items() if k != "PYTHON_KEYRING_BACKEND"}
     env["PYPICREDS_STORE"] = "file"

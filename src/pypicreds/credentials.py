@@ -222,9 +222,9 @@ def rotate(*, name: str, token: str, project: str | None = None, force: bool = F
         new.fingerprint, new.masked, new.rotated, new.token_info = (
             tokens.fingerprint(token), tokens.mask(token), now_iso(), facts
         )
-        journal = begin("rotate", new, old=entry)
         old_token = store.get(entry.key)  # to put back if a later step fails
         snapshot = StoreSnapshot(store)
+        journal = begin("rotate", new, old=entry)  # after the reads: one that fails has changed nothing
         try:
             store.set(entry.key, token)
         except BaseException:

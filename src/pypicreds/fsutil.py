@@ -63,8 +63,11 @@ def named(what: str, path) -> str:
     return f"{what} {os.fspath(path)}" if what else shown(path)
 
 
-def os_error(action: str, what: str, path, error: OSError, hint: str | None = None) -> PypicredsError:
+def os_error(action: str, what: str, path, error: OSError | ValueError, hint: str | None = None) -> PypicredsError:
     """A failed filesystem call on `what` (e.g. "the index") as one line with a way out."""
+    if isinstance(error, ValueError):  # (UnicodeError too) a NUL or lone surrogate, from a damaged file
+        return PypicredsError(f"cannot {action} {what or 'the file'} {os.fspath(path)!r}: no file name can hold "
+                              "a NUL or that character", hint=hint or "check where that path comes from")
     reason = error.strerror or type(error).__name__
     if hint is None:
         if isinstance(error, PermissionError):
@@ -90,7 +93,7 @@ def read_file(path, what: str, *, limit: int = MAX_READ, private: bool = False,
         fd = os.open(path, os.O_RDONLY | system.O_NONBLOCK | system.O_NOCTTY | system.O_CLOEXEC)
     except FileNotFoundError:
         return None
-    except OSError as e:
+    except (OSError, ValueError) as e:
         raise open_error("read", what, path, e, hint) from None
     try:
         info = os.fstat(fd)
@@ -120,7 +123,7 @@ def open_regular(path, what: str, hint: str | None = None):
     """A binary file object for reading the regular file at `path` (any size): for scan."""
     try:
         fd = os.open(path, os.O_RDONLY | system.O_NONBLOCK | system.O_NOCTTY | system.O_CLOEXEC)
-    except OSError as e:
+    except (OSError, ValueError) as e:
         raise open_error("read", what, path, e, hint) from None
     try:
         check_regular(os.fstat(fd), what, path, hint)
@@ -157,11 +160,11 @@ def check_private(info: os.stat_result, what: str, path) -> None:
         )
 
 
-def open_error(action: str, what: str, path, error: OSError, hint: str | None) -> PypicredsError:
+def open_error(action: str, what: str, path, error: OSError | ValueError, hint: str | None) -> PypicredsError:
     """Opening failed: say what the file is when that is the reason (a socket cannot be opened)."""
     try:
         info = os.stat(path)
-    except OSError:
+    except (OSError, ValueError):
         return os_error(action, what, path, error, hint)
     if not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
         return PypicredsError(f"{named(what, path)} is {kind(info.st_mode)}, not a regular file",
@@ -187,6 +190,8 @@ def ensure_private_dir(path: Path, what: str = "pypicreds' directory") -> Path:
         return path
     except FileExistsError:
         pass
+    except ValueError as e:
+        raise os_error("create", what, path, e) from None
     except FileNotFoundError:
         try:
             os.makedirs(os.path.dirname(os.fspath(path)), exist_ok=True)
@@ -227,12 +232,12 @@ def check_writable(path, what: str, hint: str | None = None, *, directory_may_co
     but a regular file or a new file in an existing directory. `directory_may_come`: a missing
     directory is left for the write itself to report (it may be created before), unless `path`
     is a symlink whose target's directory is missing (a dangling link)."""
-    target = os.path.realpath(path)
     try:
+        target = os.path.realpath(path)
         info = os.lstat(target)
     except FileNotFoundError:
         info = None
-    except OSError as e:
+    except (OSError, ValueError) as e:
         raise os_error("write", what, path, e) from None
     if info is not None and not stat.S_ISREG(info.st_mode):
         raise PypicredsError(
@@ -312,7 +317,7 @@ def narrow_mode(path, mode: int, what: str) -> int | None:
     flags = os.O_RDONLY | system.O_NONBLOCK | system.O_NOCTTY | system.O_CLOEXEC
     try:
         fd = os.open(path, flags | (system.O_DIRECTORY if want_dir else 0))
-    except OSError as e:
+    except (OSError, ValueError) as e:
         raise open_error("change the mode of", what, path, e, None) from None
     try:
         info = os.fstat(fd)
@@ -345,7 +350,7 @@ def remove_stale_temps(directory, names) -> None:
     prefixes = tuple(f".{name}{TMP_MARK}" for name in names)
     try:
         entries = list(os.scandir(directory))
-    except OSError:
+    except (OSError, ValueError):
         return
     for entry in entries:
         if not entry.name.startswith(prefixes):

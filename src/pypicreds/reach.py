@@ -27,40 +27,48 @@ def keyringrc_path() -> str:
 
 def configured_backend() -> tuple[str, str] | None:
     """(backend, where) when keyring is told to use one backend by name, which means it loads no
-    other: PYTHON_KEYRING_BACKEND, else `default-keyring` in keyringrc.cfg."""
+    other: PYTHON_KEYRING_BACKEND, else `default-keyring` in keyringrc.cfg. Raises
+    PypicredsError when keyringrc.cfg cannot be read (a FIFO, a device, too large: never waited on)."""
     named = os.environ.get("PYTHON_KEYRING_BACKEND")
     if named:
         return named, "PYTHON_KEYRING_BACKEND"
     import configparser
 
+    from . import fsutil
+
+    path = keyringrc_path()
+    raw = fsutil.read_file(path, "keyring's configuration", limit=1024 * 1024)
     config = configparser.RawConfigParser()
     try:
-        config.read(keyringrc_path(), encoding="utf-8")
+        config.read_string((raw or b"").decode("utf-8"), path)
         named = config.get("backend", "default-keyring", fallback="").strip()
-    except (configparser.Error, OSError, UnicodeDecodeError):
+    except (configparser.Error, UnicodeDecodeError):
         return None
-    return (named, keyringrc_path()) if named else None
+    return (named, path) if named else None
 
 
 def backend_state() -> tuple[bool, str]:
     """(whether keyring in this environment reaches pypicreds' vault, in words why or how)."""
     if backend_switched_off():
         return False, f"pypicreds' keyring backend is switched off ({BACKEND_SWITCH_ENV}={os.environ[BACKEND_SWITCH_ENV]})"
-    configured = configured_backend()
-    if configured is not None and configured[0] != OWN_BACKEND:
-        return False, f"keyring is told to use {configured[0]} alone ({configured[1]}), so it never asks pypicreds' backend"
-    from . import paths
+    from . import fsutil, paths
     from .errors import PypicredsError
     from .store.vault import PASSPHRASE, PASSPHRASE_ENV, parse_vault
 
+    try:
+        configured = configured_backend()
+    except PypicredsError as e:  # keyring reads that file too: whatever it does with it, it is no sound setup
+        return False, f"unknown whether keyring asks pypicreds' backend: {e.message}"
+    if configured is not None and configured[0] != OWN_BACKEND:
+        return False, f"keyring is told to use {configured[0]} alone ({configured[1]}), so it never asks pypicreds' backend"
     path = paths.home_file("vault.json")
     try:
-        with open(path, "rb") as f:
-            vault = parse_vault(f.read(), path)
-    except FileNotFoundError:
-        return False, "there is no vault yet (the backend wakes up with the first token in the file store)"
-    except (OSError, PypicredsError) as e:
-        return False, f"the vault cannot be read: {getattr(e, 'message', None) or e}"
+        raw = fsutil.read_file(path, "the vault", foreign_ok=False)
+        if raw is None:
+            return False, "there is no vault yet (the backend wakes up with the first token in the file store)"
+        vault = parse_vault(raw, path)
+    except PypicredsError as e:
+        return False, f"the vault cannot be read: {e.message}"
     if vault.protection == PASSPHRASE and not os.environ.get(PASSPHRASE_ENV):
         return False, f"the vault needs a passphrase and {PASSPHRASE_ENV} is not set, so the backend finds nothing"
     return True, "active: keyring finds the vault's tokens wherever pypicreds is installed beside it"
@@ -106,13 +114,16 @@ def backend_beside(program: str) -> tuple[str, bool] | None:
     import glob
     import shutil
 
+    from . import fsutil
+    from .errors import PypicredsError
+
     found = shutil.which(program)
     if found is None:
         return None
-    try:
-        with open(found, "rb") as f:
+    try:  # (a FIFO or a device on PATH is refused, never waited on)
+        with fsutil.open_regular(found, "") as f:
             first = f.readline(512)
-    except OSError:
+    except (PypicredsError, OSError):
         return None
     if not first.startswith(b"#!"):
         return None
@@ -123,9 +134,8 @@ def backend_beside(program: str) -> tuple[str, bool] | None:
     prefix = os.path.dirname(os.path.dirname(interpreter))
     for info in glob.glob(os.path.join(prefix, "lib", "python*", "site-packages", "pypicreds-*.dist-info")):
         try:
-            with open(os.path.join(info, "entry_points.txt"), encoding="utf-8") as f:
-                if "[keyring.backends]" in f.read():
-                    return found, True
-        except OSError:
+            if b"[keyring.backends]" in (fsutil.read_file(os.path.join(info, "entry_points.txt"), "") or b""):
+                return found, True
+        except PypicredsError:
             continue
     return found, False

@@ -47,7 +47,12 @@ class MissingInclude:
 def project_dir(given: Path | None) -> Path | None:
     """`--project-dir`, else the top of the git work tree the current directory is in, else None."""
     if given is not None:
-        if not given.is_dir():
+        try:
+            is_dir = given.is_dir()
+        except OSError as e:  # (no permission to look: is_dir says False only for a missing path)
+            raise UsageError(f"{given}: cannot be read: {e.strerror or e}",
+                             hint="give --project-dir a directory you can read") from None
+        if not is_dir:
             raise UsageError(f"{given}: no such directory", hint="give the project's top directory to --project-dir")
         return Path(os.path.abspath(given))
     try:
@@ -55,8 +60,11 @@ def project_dir(given: Path | None) -> Path | None:
     except OSError:  # the current directory was removed
         return None
     for directory in (here, *here.parents):
-        if (directory / ".git").exists():  # a directory, or a file in a worktree or submodule
-            return directory
+        try:
+            if (directory / ".git").exists():  # a directory, or a file in a worktree or submodule
+                return directory
+        except OSError:  # a directory we may not search: the search stops there
+            return None
     return None
 
 
@@ -65,7 +73,7 @@ def find(root: Path) -> tuple[list[CiFile], list[MissingInclude]]:
     files: list[CiFile] = []
     inside = _real(root) or root
     workflows = root / ".github" / "workflows"
-    if workflows.is_dir():
+    if _looked_at(workflows, GITHUB, files, Path.is_dir):
         try:
             names = sorted(p for p in workflows.iterdir() if p.suffix in (".yml", ".yaml") and p.is_file())
         except OSError as e:
@@ -74,9 +82,19 @@ def find(root: Path) -> tuple[list[CiFile], list[MissingInclude]]:
         files += [load(p, GITHUB, inside) for p in names[:MAX_FILES]]
     missing: list[MissingInclude] = []
     gitlab = root / ".gitlab-ci.yml"
-    if gitlab.is_file():
+    if _looked_at(gitlab, GITLAB, files, Path.is_file):
         files += _gitlab_with_includes(root, gitlab, missing)
     return files, missing
+
+
+def _looked_at(path: Path, kind: str, files: list[CiFile], test) -> bool:
+    """`test(path)` (Path.is_dir or is_file); a path a directory on the way keeps us from looking
+    at (no permission) is an unreadable CI file, not an exception."""
+    try:
+        return test(path)
+    except OSError as e:
+        files.append(CiFile(path, kind, error=f"cannot be read: {e.strerror or e}", unreadable=True))
+        return False
 
 
 def load(path: Path, kind: str, inside: Path) -> CiFile:
@@ -172,11 +190,18 @@ def _resolve(root: Path, inside: Path, target: str) -> tuple[list[Path], str]:
             continue
         if not real.is_relative_to(inside):
             outside = True
-        elif real.is_file() and real.suffix in (".yml", ".yaml"):
+        elif real.suffix in (".yml", ".yaml") and _maybe_file(real):
             found.append(path)
     if found:
         return found, ""
     return [], ("it leads outside the project directory" if outside else "no such file in the project")
+
+
+def _maybe_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # no permission to look: load() reports it as an unreadable file
+        return True
 
 
 def _real(path: Path) -> Path | None:

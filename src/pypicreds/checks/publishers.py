@@ -105,8 +105,8 @@ def _hatch(d, parser, environ, keyring, path) -> None:
         (_section(parser, s) for s in parser.sections() if _section(parser, s).get("repository") == url), {})
     d.username = _env_then_section(environ, "HATCH_INDEX_USER", section, "username") or Value("prompt")
     if d.username.source == "prompt":
-        d.notes.append(f"hatch finds no username for {url}: pass `-u {TOKEN}` (or HATCH_INDEX_USER), "
-                       "or give a .pypirc section `repository =` this URL")
+        d.notes.append(f"hatch finds no username for {repositories.shown_url(url)}: pass `-u {TOKEN}` "
+                       "(or HATCH_INDEX_USER), or give a .pypirc section `repository =` this URL")
     # hatch reads the section's password only while it reads the username from there
     pypirc_password = section if d.username.source == "pypirc" else {}
     d.password = _env_then_section(environ, "HATCH_INDEX_AUTH", pypirc_password, "password", secret=True)

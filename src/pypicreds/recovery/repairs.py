@@ -16,7 +16,8 @@ from .journal import digest
 
 
 def _entry(data: dict) -> Entry:
-    return Entry(**data["entry"])
+    # the fields this version knows (checked by journal_problem); another version's extra keys are no damage
+    return Entry.from_json(data["entry"])
 
 
 def _repair_add(data: dict) -> list[str]:

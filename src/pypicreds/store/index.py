@@ -186,7 +186,10 @@ class Index:
         from .file import FileStore
 
         fsutil.ensure_private_dir(os.path.dirname(self._path))
-        generation = FileStore().current_generation() if any(e.store == "file" for e in self.entries) else None
+        try:
+            generation = FileStore().current_generation() if any(e.store == "file" for e in self.entries) else None
+        except PypicredsError:  # a vault we cannot read was not written now: keep what was recorded
+            generation = self.vault_generation
         if generation is None:
             self.extra.pop(VAULT_GENERATION, None)
         else:  # the vault as it is now, with this index

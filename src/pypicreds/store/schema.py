@@ -8,7 +8,9 @@ field might hold a token), or None. Standard library only, and cheap: on `env`'s
 
 from __future__ import annotations
 
-_TEXT, _OPTIONAL_TEXT, _FLAG = "text", "text or null", "true or false"
+import os
+
+_TEXT, _OPTIONAL_TEXT, _FLAG, _PATH = "text", "text or null", "true or false", "a path or null"
 # (string methods, not `re`: compiling patterns is a noticeable share of `pypicreds env`)
 _NAME_CHARS = str.maketrans("", "", "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-")
 
@@ -24,6 +26,21 @@ _DIGITS_AS_D = str.maketrans("0123456789", "dddddddddd")
 def _is_time(text: str) -> bool:
     """`YYYY-MM-DDTHH:MM:SSZ`, as pypicreds writes times."""
     return len(text) == 20 and text.translate(_DIGITS_AS_D) == "dddd-dd-ddTdd:dd:ddZ"
+
+
+def _is_path(text: str) -> bool:
+    """A name a file can have: no NUL, and nothing the file system encoding cannot write (a lone
+    surrogate; "\\udc80" is an undecodable byte of a real name and passes). os calls raise
+    ValueError on the others."""
+    if "\0" in text:
+        return False
+    if text.isascii():
+        return True
+    try:
+        os.fsencode(text)
+    except UnicodeError:
+        return False
+    return True
 
 
 def _is_plain_url(url: str) -> bool:
@@ -60,6 +77,8 @@ def _fits(kind: str, value: object) -> bool:
         return type(value) in allowed
     if kind == "count":
         return type(value) is int and value >= 0
+    if kind == _PATH:
+        return value is None or type(value) is str and _is_path(value)
     if kind == "time":
         return value is None or (type(value) is str and _is_time(value))
     if kind == "list":
@@ -85,13 +104,13 @@ def _fine(item: dict) -> bool:
     """The common case, quickly: a sound entry (what pypicreds writes) passes every check here in
     one expression; anything else goes through the checks below, which say what is wrong."""
     get, text, none = item.get, str, None
-    info, record, rotated = get("token_info"), get("pypirc_record"), get("rotated")
+    info, record, rotated, pypirc = get("token_info"), get("pypirc_record"), get("rotated"), get("pypirc", "")
     return (type(get("name")) is text and type(get("username")) is text and type(get("fingerprint")) is text
             and type(get("masked")) is text and get("store") in STORES
             and type(get("url")) is text and _is_plain_url(item["url"])
             and type(get("added")) is text and _is_time(item["added"])
             and (rotated is none or type(rotated) is text and _is_time(rotated))
-            and type(get("project", "")) is text and type(get("pypirc", "")) is text
+            and type(get("project", "")) is text and type(pypirc) is text and _is_path(pypirc)
             and type(get("plaintext", False)) is bool and _is_name(item["name"])
             and (record is none or type(record) is dict and _fine_fields(record, _RECORD))
             and (info is none or type(info) is dict and _fine_fields(info, _TOKEN_INFO)))
@@ -128,6 +147,8 @@ def entry_problem(item: object) -> str | None:
     for field in ("added", "rotated"):
         if item.get(field) is not None and not _is_time(item[field]):
             return f"an entry's {field!r} is not a time"
+    if not _fits(_PATH, item.get("pypirc")):
+        return "an entry's 'pypirc' is not a path (a NUL, or a character no file name can hold)"
     return (_fields_problem(item.get("token_info"), _TOKEN_INFO, "an entry's token_info")
             or _fields_problem(item.get("pypirc_record"), _RECORD, "an entry's pypirc_record"))
 
@@ -143,7 +164,7 @@ def _fields_problem(obj: dict | None, fields: dict[str, str], what: str) -> str 
     return None
 
 
-JOURNAL_FIELDS = {"op": _TEXT, "phase": _TEXT, "pid": "count", "pypirc": _OPTIONAL_TEXT,
+JOURNAL_FIELDS = {"op": _TEXT, "phase": _TEXT, "pid": "count", "pypirc": _PATH,
                   "pypirc_before": _OPTIONAL_TEXT, "pypirc_after": _OPTIONAL_TEXT, "pypirc_url": _OPTIONAL_TEXT,
                   "already_stored": _FLAG, "record": "object or null", "password_line": "object or null"}
 _PASSWORD_LINE = {"line": "count", "parts": "list", "joined": _TEXT}
