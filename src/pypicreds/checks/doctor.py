@@ -301,6 +301,13 @@ def _compare(d: Diagnosis, entry) -> None:
             f"{d.publisher} takes the password from {_where(password)} (fingerprint {password.fingerprint}), "
             f"not the token pypicreds holds (fingerprint {entry.fingerprint})"
         )
+    elif password.source == "keyring" and entry.store == "file" and not password.vault:
+        url, user = d.url.value, d.username.value
+        d.differences.append(
+            f"a keyring entry for {repositories.shown_url(url)} as {user!r} (fingerprint {password.fingerprint}) comes "
+            f"before pypicreds' vault, so {d.publisher} gets it, not the token pypicreds holds ({entry.fingerprint}); "
+            f"if it is stale, remove it with `keyring del {repositories.shown_url(url)} {user}`"
+        )
     elif password.source == "keyring":
         d.differences.append(
             f"the keyring entry for {repositories.shown_url(d.url.value)} holds another token (fingerprint {password.fingerprint}) "
