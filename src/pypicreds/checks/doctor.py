@@ -32,12 +32,9 @@ def diagnose(
     """One Diagnosis per repository (or just `name`): what `twine upload -r NAME` would use (or
     the other publisher's upload: checks/publishers.py)."""
     from ..reach import backend_state
-    from ..session.variables import PUBLISHERS
+    from ..session.variables import PUBLISHERS, check_publisher
 
-    if publisher not in PUBLISHERS:
-        from ..errors import UsageError
-
-        raise UsageError(f"unknown publisher {publisher[:40]!r}", hint=f"use --for with one of: {', '.join(PUBLISHERS)}")
+    check_publisher(publisher, PUBLISHERS)
     environ = os.environ if environ is None else environ
     path = paths.pypirc_path(pypirc)
     parsed = parse_file(path)  # also: a clear error, with its line, if unparsable

@@ -17,12 +17,23 @@ def ttl_seconds(value: str | None) -> int | None:
     return parse_duration(value)
 
 
+def checked_project(value: str | None) -> str | None:
+    """`--project`'s value as given, once it is a valid project name (an empty one is not)."""
+    if value is not None:
+        from ..tokens import checked_project as check
+
+        check(value)
+    return value
+
+
 def env(name: str | None, shell: str | None, unset: bool, project: str | None, ttl: str | None,
         publisher: str | None = None) -> None:
     from ..session import shells, variables
 
-    syntax = shells.check_shell(shell or shells.default_shell())
-    chosen = variables.check_publisher(publisher or "twine")
+    # `is None`, not `or`: `--shell=` and `--for=` are mistakes, not the defaults
+    syntax = shells.check_shell(shells.default_shell() if shell is None else shell)
+    chosen = variables.check_publisher("twine" if publisher is None else publisher)
+    checked_project(project)
     if shell is None and (hint := shells.detect_shell_hint()):
         output.note(hint)
     if unset:
@@ -79,6 +90,11 @@ def exec_(name: str, command: list[str], project: str | None, ttl: str | None, p
     from ..session.execute import exec_command, prepare
 
     masking = ci.masking_wanted(mask, no_mask)
+    if publisher is not None:  # before the command is looked up: the usage error first
+        from ..session.variables import check_publisher
+
+        check_publisher(publisher)
+    checked_project(project)
     if repair_if_needed():
         output.repairs()  # exec replaces this process: say it now
     program, given = prepare(name, command, project, ttl_seconds(ttl), publisher)
@@ -120,6 +136,7 @@ def upload(name: str, files: list[str], skip_check: bool, project: str | None, t
     from ..recovery import repair_if_needed
     from ..session import upload as uploading
 
+    checked_project(project)
     if repair_if_needed():
         output.repairs()  # before twine check's output
     if verbose:

@@ -84,6 +84,8 @@ def detect_shell_hint(environ: Mapping[str, str] | None = None) -> str | None:
 
 def check_shell(shell: str) -> str:
     """Return `shell` if it is one of SHELLS, else raise UsageError listing them."""
+    if not shell:  # `--shell=`: no silent default
+        raise UsageError("--shell needs a value", hint=f"use --shell with one of: {', '.join(SHELLS)}")
     if shell not in SHELLS:
         from ..suggest import did_you_mean
 

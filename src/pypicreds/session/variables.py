@@ -37,9 +37,12 @@ class Handover:
         self.publisher, self.variables, self.entry, self.notes = publisher, variables, entry, notes
 
 
-def check_publisher(publisher: str) -> str:
-    if publisher not in CHOICES:
-        raise UsageError(f"unknown publisher {publisher[:40]!r}", hint=f"use --for with one of: {', '.join(CHOICES)}")
+def check_publisher(publisher: str, choices: tuple[str, ...] = CHOICES) -> str:
+    """`--for`'s value, if it is one of `choices` (doctor takes no `all`); `--for=` included, a
+    UsageError naming them."""
+    if publisher not in choices:
+        message = f"unknown publisher {publisher[:40]!r}" if publisher else "--for needs a value"
+        raise UsageError(message, hint=f"use --for with one of: {', '.join(choices)}")
     return publisher
 
 
