@@ -55,14 +55,16 @@ def handover(name: str, project: str | None = None, ttl: int | None = None, publ
     May prompt on the terminal for the vault's passphrase (never on stdout)."""
     check_publisher(publisher)
     index = Index.load()
-    entry, notes = _entry_for(index, name, project, ttl)
+    entry, notes = entry_for(index, name, project, ttl)
     token = reveal_entry(entry, index)
     if ttl is not None:
         token = short_lived(token, ttl, entry.project or project)
     return Handover(publisher, variables_for(entry, token, publisher), entry, notes)
 
 
-def _entry_for(index: Index, name: str, project: str | None, ttl: int | None) -> tuple[Entry, list[str]]:
+def entry_for(index: Index, name: str, project: str | None, ttl: int | None) -> tuple[Entry, list[str]]:
+    """(the entry whose token `--project` asks for, notes): the project's own token, else with
+    `ttl` the repository's token, to be derived for the project (env, exec and upload alike)."""
     if project is None:
         return index.get(name), []
     own = index.find(name, project)
