@@ -34,7 +34,10 @@ def env(name: str | None, shell: str | None, unset: bool, project: str | None, t
     syntax = shells.check_shell(shells.default_shell() if shell is None else shell)
     chosen = variables.check_publisher("twine" if publisher is None else publisher)
     checked_project(project)
-    if shell is None and (hint := shells.detect_shell_hint()):
+    # what the hints repeat: --for (that publisher's variables), and poetry's names need NAME
+    option = "" if chosen == "twine" else f" --for {chosen}"
+    again = f"--unset{option}" if chosen not in ("poetry", "all") else f"{name or 'NAME'} --unset{option}"
+    if shell is None and (hint := shells.detect_shell_hint(args=again if unset else f"{name or 'NAME'}{option}")):
         output.note(hint)
     if unset:
         names, notes = variables.names_to_unset(chosen, name)
@@ -63,9 +66,7 @@ def env(name: str | None, shell: str | None, unset: bool, project: str | None, t
         if how:
             output.note(how)
         return
-    option = "" if chosen == "twine" else f" --for {chosen}"
-    args = f"--unset{option}" if chosen not in ("poetry", "all") else f"{name} --unset{option}"
-    output.note((f"{how}; " if how else "") + f"clear the variables with `{shells.evaluate_command(syntax, args)}`")
+    output.note((f"{how}; " if how else "") + f"clear the variables with `{shells.evaluate_command(syntax, again)}`")
 
 
 def _publisher_note(given) -> str:
