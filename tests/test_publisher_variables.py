@@ -88,6 +88,13 @@ def test_poetry_refuses_a_name_it_cannot_read_from_the_environment(cli_env):
     assert "POETRY_REPOSITORIES_<NAME>_URL" in done.stderr and "hint:" in done.stderr
     every = json_env(env, "local2", "--for", "all")  # the others still come
     assert "UV_PUBLISH_TOKEN" in every and not any(k.startswith("POETRY_") for k in every)
+    for run_env in (env, {**env, "PYPICREDS_NO_FAST_PATH": "1"}):  # and says so: poetry users would wonder
+        sh = run_cli(["env", "local2", "--for", "all"], run_env)
+        assert sh.returncode == 0 and "UV_PUBLISH_TOKEN" in sh.stdout, sh.stderr
+        assert "none for poetry" in sh.stderr and "POETRY_REPOSITORIES_<NAME>_URL" in sh.stderr, sh.stderr
+    fine = run_cli(["env", "testpypi", "--for", "all"], env) if run_cli(
+        ["add", "testpypi", "--token-stdin"], env, input=TOKEN).returncode == 0 else None
+    assert fine is not None and fine.returncode == 0 and "poetry" not in fine.stderr, fine
 
 
 @pytest.mark.parametrize("shell", ["sh", "fish", "powershell", "dotenv"])

@@ -76,6 +76,14 @@ def _publisher_note(given) -> str:
 
         name = given.entry.name
         return "publish with `poetry publish" + ("" if name == "pypi" else f" -r {poetry_repository(name)}") + "`"
+    if given.publisher == "all":  # a name poetry cannot read from the environment: say its variables are missing
+        from ..errors import UsageError
+        from ..session.variables import poetry_key
+
+        try:
+            poetry_key(given.entry.name)
+        except UsageError as error:
+            return f"while TWINE_REPOSITORY_URL is set, twine ignores -r; none for poetry: {error.message} ({error.hint})"
     return {
         "twine": "while TWINE_REPOSITORY_URL is set, twine ignores -r",
         "all": "while TWINE_REPOSITORY_URL is set, twine ignores -r",
