@@ -133,3 +133,33 @@ def test_quiet_silences_notes_but_not_errors(env):
     assert run_cli(["env", "testpypi"], env).stderr != ""
     failing = run_cli(["-q", "env", "nope"], env)
     assert failing.returncode == 1 and failing.stderr.startswith("pypicreds: error:")
+
+
+EMPTY_VALUES = {
+    ("env", "testpypi", "--for="): "--for needs a value (hint: use --for with one of: twine, uv, hatch, pdm, flit, poetry, all)",
+    ("env", "testpypi", "--shell="): "--shell needs a value (hint: use --shell with one of: sh, bash, zsh, fish, powershell",
+    ("env", "--unset", "--for="): "--for needs a value (hint: use --for with one of: twine,",
+    ("exec", "testpypi", "--for=", "--", "true"): "--for needs a value (hint: use --for with one of: twine,",
+    ("doctor", "testpypi", "--for="): "--for needs a value (hint: use --for with one of: twine, uv, hatch, pdm, flit, poetry)",
+    ("env", "testpypi", "--project="): "invalid project name ''",
+    ("env", "testpypi", "--project", "no such/name"): "invalid project name 'no such/name'",
+    ("exec", "testpypi", "--project=", "--", "true"): "invalid project name ''",
+    ("upload", "testpypi", "--project=", "x.whl"): "invalid project name ''",
+    ("show", "testpypi", "--project="): "invalid project name ''",
+    ("remove", "testpypi", "--project", "-"): "invalid project name '-'",
+    ("inspect", "testpypi", "--project=*"): "invalid project name '*'",
+}
+
+
+@pytest.mark.parametrize("args", list(EMPTY_VALUES), ids=" ".join)
+def test_empty_or_invalid_option_values_are_usage_errors_on_both_paths(env, args, tmp_home):
+    """`--for=` and `--shell=` used to fall back to the default, and `--project` took any text:
+    each is a usage error (2) naming the choices, the same on the fast path and Typer's, and
+    nothing is written."""
+    home = tmp_home / ".config/pypicreds"
+    before = {p: p.read_bytes() for p in home.iterdir() if p.is_file()}
+    for result in both(list(args), env):
+        assert (result.returncode, result.stdout) == (2, ""), result.stderr
+        assert result.stderr.startswith(f"pypicreds: error: {EMPTY_VALUES[args]}"), result.stderr
+        assert result.stderr.count("\n") == 1
+    assert {p: p.read_bytes() for p in home.iterdir() if p.is_file()} == before

@@ -88,6 +88,13 @@ def test_poetry_refuses_a_name_it_cannot_read_from_the_environment(cli_env):
     assert "POETRY_REPOSITORIES_<NAME>_URL" in done.stderr and "hint:" in done.stderr
     every = json_env(env, "local2", "--for", "all")  # the others still come
     assert "UV_PUBLISH_TOKEN" in every and not any(k.startswith("POETRY_") for k in every)
+    for run_env in (env, {**env, "PYPICREDS_NO_FAST_PATH": "1"}):  # and says so: poetry users would wonder
+        sh = run_cli(["env", "local2", "--for", "all"], run_env)
+        assert sh.returncode == 0 and "UV_PUBLISH_TOKEN" in sh.stdout, sh.stderr
+        assert "none for poetry" in sh.stderr and "POETRY_REPOSITORIES_<NAME>_URL" in sh.stderr, sh.stderr
+    fine = run_cli(["env", "testpypi", "--for", "all"], env) if run_cli(
+        ["add", "testpypi", "--token-stdin"], env, input=TOKEN).returncode == 0 else None
+    assert fine is not None and fine.returncode == 0 and "poetry" not in fine.stderr, fine
 
 
 @pytest.mark.parametrize("shell", ["sh", "fish", "powershell", "dotenv"])
@@ -111,6 +118,24 @@ def test_unset_clears_the_chosen_set(env):
                                 'eval "$(pypicreds env --unset --for hatch)"; echo "${HATCH_INDEX_AUTH-gone}"'],
                                env=env, capture_output=True, text=True)
     assert evaluated.stdout.strip() == "gone", evaluated.stderr
+
+
+@pytest.mark.parametrize("publisher", ["uv", "hatch", "pdm", "flit", "poetry"])
+def test_unset_hints_name_the_chosen_publishers_variables(env, publisher):
+    """`--unset --shell dotenv` cannot remove variables: its hint names the lines to delete, those
+    of `--for`'s publisher (it said TWINE_* whatever the publisher). The hint for fish users
+    repeats --for too (without it, they would get twine's variables). Both paths alike."""
+    wanted = [k for k in EXPECTED[publisher] if k not in EXPECTED["twine"]]
+    for run_env in (env, {**env, "PYPICREDS_NO_FAST_PATH": "1"}):
+        done = run_cli(["env", "testpypi", "--unset", "--for", publisher, "--shell", "dotenv"], run_env)
+        assert (done.returncode, done.stdout) == (2, "") and done.stderr.count("\n") == 1, done.stderr
+        assert "TWINE" not in done.stderr and all(f"{k}," in done.stderr or f"{k} " in done.stderr for k in wanted)
+        for args in (["env", "testpypi", "--for", publisher], ["env", "testpypi", "--unset", "--for", publisher]):
+            fish = run_cli(args, {**run_env, "SHELL": "/usr/bin/fish"})
+            hint = next(line for line in fish.stderr.splitlines() if "looks like fish" in line)
+            assert f"--for {publisher} --shell fish | source" in hint, hint
+            fixed = run_cli(hint.split("`")[1].split(" | ")[0].split()[1:], run_env)  # the command it gives
+            assert fixed.returncode == 0 and "TWINE" not in fixed.stdout and wanted[0] in fixed.stdout, fixed.stderr
 
 
 @pytest.mark.parametrize("command, publisher", [

@@ -172,3 +172,48 @@ def test_d_flit_picks_the_projects_own_token(store, request, cli_env, pypiserver
     assert "flit finds it" in said and "pypi_token:project:demo-pkg" in said
     done = run_tool(["flit", "publish", "--repository", "local"], tool_env, make_project(tmp_path / "p", "5.0"))
     assert_upload(done, server, "5.0", right, wrong)
+
+
+def test_e_a_stale_secret_service_entry_is_named_not_claimed_away(cli_env, keyring_service, pypiserver, tmp_path):
+    """(e) The Secret Service already holds an old token for the same URL and username: keyring
+    asks it before the vault, so twine gets the old token. `add` says so (not "twine finds it")
+    and gives the `keyring del` command; after running it, twine uploads with the vault's token."""
+    token, stale = new_token(), new_token()
+    server = pypiserver(token)
+    bus = {k: keyring_service.env[k] for k in ("DBUS_SESSION_BUS_ADDRESS", "XDG_RUNTIME_DIR")}
+    env = publisher_env(cli_env, **bus)
+    keyring_cli = str(PUBLISHERS_BIN / "keyring")
+    assert run_tool([keyring_cli, "set", server.url, "__token__"], env, tmp_path, input=stale + "\n").returncode == 0
+    said = add_local(env, server, token, "--store", "file", pypicreds=BESIDE)
+    assert "find it through the keyring" not in said
+    assert "twine, hatch, pdm and flit will get another token" in said
+    command = f"keyring del {server.url} __token__"
+    assert f"`{command}`" in said and said.count("\n") == len(said.splitlines())
+    argv = ["twine", "upload", "-r", "local", "--non-interactive", "--disable-progress-bar"]
+    doctor = run_tool([BESIDE, "doctor", "local"], env, tmp_path)
+    assert doctor.returncode == 1 and "comes before pypicreds' vault" in doctor.stdout and f"`{command}`" in doctor.stdout
+    refused = run_tool([*argv, "dist/demo_pkg-6.0-py3-none-any.whl"], env, make_project(tmp_path / "p1", "6.0"))
+    assert refused.returncode != 0 and "403" in refused.stdout + refused.stderr  # the stale token went
+    assert run_tool([keyring_cli, *command.split()[1:]], env, tmp_path).returncode == 0  # the hint, as given
+    assert run_tool([BESIDE, "doctor", "local"], env, tmp_path).returncode == 0
+    done = run_tool([*argv, "dist/demo_pkg-6.1-py3-none-any.whl"], env, make_project(tmp_path / "p2", "6.1"))
+    assert_upload(done, server, "6.1", token)
+
+
+def test_f_no_pypirc_names_what_finds_a_custom_index(cli_env, pypiserver, tmp_path):
+    """(f) `add --no-pypirc` for an index of one's own writes no section: `twine upload -r NAME`
+    cannot find it, so `add` must not say it can; it names `--repository-url URL`, which works."""
+    token = new_token()
+    server = pypiserver(token)
+    env = publisher_env(cli_env)
+    said = add_local(env, server, token, "--no-pypirc", "--store", "file", pypicreds=BESIDE)
+    assert "twine, hatch, pdm and flit find it" not in said
+    assert "`twine upload -r local` cannot find it" in said
+    assert f"`twine upload --repository-url {server.url}`" in said and "`pypicreds upload local`" in said
+    base = ["twine", "upload", "--non-interactive", "--disable-progress-bar"]
+    by_name = run_tool([*base, "-r", "local", "dist/demo_pkg-7.0-py3-none-any.whl"], env,
+                       make_project(tmp_path / "p1", "7.0"))
+    assert by_name.returncode != 0 and "local" in by_name.stdout + by_name.stderr
+    by_url = run_tool([*base, "--repository-url", server.url, "dist/demo_pkg-7.1-py3-none-any.whl"], env,
+                      make_project(tmp_path / "p2", "7.1"))
+    assert_upload(by_url, server, "7.1", token)

@@ -272,6 +272,31 @@ def test_exec_missing_command_is_127_with_a_clear_message(cli_env, tmp_path):
         assert_no_secret(TOKEN, result.stdout, result.stderr)
 
 
+@pytest.mark.parametrize("fast", [True, False], ids=["fast-path", "typer"])
+def test_exec_options_after_name_without_separator_are_a_usage_error(fast, cli_env, tmp_path):
+    """click reads no option after NAME, so `exec NAME --mask CMD` used to run `--mask` (127,
+    "command not found"). Any first command word starting with `-`, given without `--`, is a
+    usage error (2) that says where the options go; nothing runs. After `--` it is the command."""
+    store()
+    env = cli_env if fast else {**cli_env, "PYPICREDS_NO_FAST_PATH": "1"}
+    ran = tmp_path / "ran"
+    hint = "(hint: put pypicreds' options before NAME, or use -- before the command)\n"
+    for args, shown in ((["--mask"], "`pypicreds exec` reads no option after NAME: --mask would be run"),
+                        (["--ttl", "5m"], "`pypicreds exec` reads no option after NAME: --ttl would be run"),
+                        (["--for=uv"], "`pypicreds exec` reads no option after NAME: --for=uv would be run"),
+                        (["--no-mask"], "`pypicreds exec` reads no option after NAME: --no-mask would be run"),
+                        (["-x"], "the command to run cannot start with -x")):
+        for after in ([], ["--", "true"]):  # a `--` after the command's start belongs to the command
+            result = run_cli(["exec", "local", *args, "touch", str(ran), *after], env)
+            assert (result.returncode, result.stdout) == (2, ""), (args, result.stderr)
+            assert result.stderr.startswith(f"pypicreds: error: {shown}") and result.stderr.endswith(hint)
+            assert result.stderr.count("\n") == 1 and not ran.exists()
+    placed = run_cli(["exec", "--mask", "local", "--for", "uv", "--", "touch", str(ran)], env)
+    assert placed.returncode == 0 and ran.exists(), placed.stderr
+    explicit = run_cli(["exec", "local", "--", "--mask"], env)
+    assert explicit.returncode == 127 and "command not found: --mask" in explicit.stderr
+
+
 def test_exec_refuses_to_nest_inside_another_repository(cli_env):
     store()
     store("other", "pypi-AgEIcHlwaS5vcmcCJGFiY2RlZg", "http://127.0.0.1:10/")

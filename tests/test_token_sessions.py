@@ -176,3 +176,25 @@ def test_upload_without_a_default_and_no_matching_project_token(cli_env, tmp_pat
     result = run_cli(["upload", "pypi", str(tmp_path / "dist" / "*")], env)
     assert result.returncode == 1
     assert "no token for pypi covers foo" in result.stderr and "--project" in result.stderr
+
+
+def test_upload_project_and_ttl_derive_from_the_repositorys_own_token(cli_env, tmp_path, index):
+    """As env and exec (16.9): `upload NAME --project foo --ttl 5m` with only the repository's token
+    stored derives one for foo from it, says so, and twine sends that (pypiserver, which knows only
+    the exact stored password, refuses it: 403). Without --ttl, the error names both ways out; files
+    of another project are refused before the network."""
+    env = file_env(cli_env)
+    add(env, "local", "--url", index.url, token=mint([], identifier="upload-derive-0001"))
+    make_wheel(tmp_path / "dist", "foo", "6.0")
+    make_sdist(tmp_path / "other", "bar", "6.0")
+    before = index.log_text().count('"POST /')
+    refused = run_cli(["upload", "local", "--project", "Foo", str(tmp_path / "dist" / "*")], env)
+    assert refused.returncode == 1 and "--project foo" in refused.stderr and "--ttl" in refused.stderr
+    wrong = run_cli(["upload", "local", "--project", "foo", "--ttl", "5m", str(tmp_path / "other" / "*")], env)
+    assert wrong.returncode == 1 and "scoped to foo" in wrong.stderr and "bar" in wrong.stderr, wrong.stderr
+    assert index.log_text().count('"POST /') == before  # neither reached the index
+    done = run_cli(["upload", "local", "--project", "Foo", "--ttl", "5m", str(tmp_path / "dist" / "*"), "--",
+                    "--disable-progress-bar"], env)
+    assert "local has no token of its own for foo: handing over local's token" in done.stderr, done.stderr
+    assert done.returncode != 0 and "403" in done.stdout + done.stderr  # twine sent a derived token
+    assert index.log_text().count('"POST /') == before + 1

@@ -90,7 +90,7 @@ def repository_for_add(name: str, url: str | None, username: str | None, project
     """The repository and (normalised) project `add` is about; refuses options that cannot go together."""
     index = Index.load()
     if project is not None:
-        project = validate_project(project)
+        project = tokens.checked_project(project)
         if plaintext:
             raise UsageError("a per-project token cannot go into .pypirc (one password per URL), so no --plaintext")
         if url is None or username is None:
@@ -171,13 +171,6 @@ def _undo_add(journal: Journal, store: TokenStore, snapshot: StoreSnapshot, entr
     except (PypicredsError, OSError):
         return
     journal.finish()
-
-
-def validate_project(project: str) -> str:
-    """A PEP 508 project name, normalised per PEP 503 (as PyPI compares caveats)."""
-    if not tokens.valid_project_name(project):
-        raise UsageError(f"invalid project name {project[:60]!r}", hint="use the name as on PyPI, e.g. my-package")
-    return tokens.normalize_project(project)
 
 
 def inspect(name: str | None, project: str | None = None, token: str | None = None) -> tokens.TokenInfo:

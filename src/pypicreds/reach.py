@@ -5,7 +5,9 @@ Publishers that ask the keyring by themselves: twine, hatch and pdm for (URL, us
 for (URL, `pypi_token:project:NAME`) first. uv asks only with `--keyring-provider subprocess`
 and poetry only under its own names: both get tokens through `pypicreds exec`. A token in the
 encrypted file reaches the keyring askers through pypicreds' keyring backend (store/backend.py),
-unless something keeps keyring from loading it. Nothing here imports keyring: `add` does not.
+unless something keeps keyring from loading it, or a backend keyring asks first (the Secret
+Service, say) holds an entry of its own under the same names: then that entry is what they get.
+keyring is imported only to ask those backends, when the vault's backend is active.
 """
 
 from __future__ import annotations
@@ -76,7 +78,8 @@ def backend_state() -> tuple[bool, str]:
 
 def who_finds(entries: list[Entry]) -> list[str]:
     """One line naming who finds these tokens (one kind of entry at a time), and a warning when
-    the keyring askers will not."""
+    the keyring askers will not: keyring cannot reach the vault, a keyring entry asked before the
+    vault holds another token, or (for `twine upload -r NAME`) .pypirc has no section NAME."""
     if not entries:
         return []
     first = entries[0]
@@ -84,10 +87,12 @@ def who_finds(entries: list[Entry]) -> list[str]:
     it = "it" if len(entries) == 1 else "them"
     warning: str | None = None
     via = "through the keyring"
+    shadows: list[str] = []
     if first.store == "file":
         active, why = backend_state()
         if active:
             via = "through the keyring (pypicreds' vault backend, where pypicreds is installed beside them)"
+            shadows = [line for e in entries if (line := shadowed(e)) is not None]
         else:
             warning = why
     if first.project is not None:
@@ -98,13 +103,63 @@ def who_finds(entries: list[Entry]) -> list[str]:
         handed = f"`pypicreds upload {name}` and `pypicreds exec {name}{option} -- ...` hand {it}"
         if warning:
             return [f"{handed} to any publisher", f"warning: `flit publish` will not find {it}: {warning}"]
+        if shadows:
+            return [f"{handed} to any publisher", *(f"warning: `flit publish` {line}" for line in shadows)]
         return [f"flit finds {it} {via} (as pypi_token:project:{first.project}); {handed} to twine, hatch, "
                 "pdm, uv and poetry"]
+    handed = f"`pypicreds upload {name}` and `pypicreds exec {name} -- ...` hand {it} to any publisher"
+    unnamed = [e for e in entries if not named_in_pypirc(e)]
     if warning:
-        return [f"`pypicreds upload {name}` and `pypicreds exec {name} -- ...` hand {it} to any publisher",
-                f"warning: a plain `twine upload -r {name}` will not find {it}: {warning}"]
+        if unnamed:  # neither by name nor by URL
+            return [handed, f"warning: a plain `twine upload` will not find {it}: {warning}; and with no "
+                    f"[{unnamed[0].name}] section in .pypirc, `-r {unnamed[0].name}` finds no repository"]
+        return [handed, f"warning: a plain `twine upload -r {name}` will not find {it}: {warning}"]
+    if shadows:
+        return [handed, *(f"warning: {ASKERS} {line}" for line in shadows)]
+    if unnamed:
+        e = unnamed[0]
+        return [f"there is no [{e.name}] section in .pypirc, so `twine upload -r {e.name}` cannot find {it}: "
+                f"`twine upload --repository-url {e.url}` does, {via}; so do `pypicreds upload {e.name}`, and "
+                f"`pypicreds exec {e.name} -- ...` for any publisher"]
     return [f"{ASKERS} find {it} {via}; for uv and poetry use `pypicreds exec {name} -- uv publish` "
             "(or `-- poetry publish`)"]
+
+
+def shadowed(entry: Entry) -> str | None:
+    """How a keyring entry under `entry`'s names, in a backend keyring asks before pypicreds'
+    vault (the Secret Service, say), hides the vault's token: the end of a warning, or None. An
+    entry holding the same token hides nothing."""
+    from .store.base import keyring_entry
+    from .store.keyring import ahead_of_vault
+
+    found = ahead_of_vault(entry.key)
+    if found is None:
+        return None
+    from .tokens import fingerprint
+
+    token, backend = found
+    if fingerprint(token) == entry.fingerprint:
+        return None
+    service, username = keyring_entry(entry.key)
+    return (f"will get another token (fingerprint {fingerprint(token)}), not this one: {backend} holds an entry "
+            f"for {service} as {username}, and keyring asks it before pypicreds' vault (hint: if it is stale, "
+            f"remove it with `keyring del {service} {username}`)")
+
+
+def named_in_pypirc(entry: Entry) -> bool:
+    """Whether `twine upload -r NAME` finds the repository: a section pypicreds wrote, pypi (and
+    testpypi) built in, or a section of the user's own in the .pypirc (not after `--no-pypirc`)."""
+    if entry.pypirc:
+        return True
+    from .errors import PypicredsError
+    from .paths import pypirc_path
+    from .pypirc import parse_file, twine_view
+
+    try:
+        view = twine_view(parse_file(pypirc_path()).parser, entry.name)
+    except PypicredsError:  # an unreadable .pypirc: twine cannot read it either
+        return False
+    return view is not None and bool(view.get("repository"))
 
 
 def backend_beside(program: str) -> tuple[str, bool] | None:

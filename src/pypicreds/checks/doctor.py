@@ -32,12 +32,9 @@ def diagnose(
     """One Diagnosis per repository (or just `name`): what `twine upload -r NAME` would use (or
     the other publisher's upload: checks/publishers.py)."""
     from ..reach import backend_state
-    from ..session.variables import PUBLISHERS
+    from ..session.variables import PUBLISHERS, check_publisher
 
-    if publisher not in PUBLISHERS:
-        from ..errors import UsageError
-
-        raise UsageError(f"unknown publisher {publisher[:40]!r}", hint=f"use --for with one of: {', '.join(PUBLISHERS)}")
+    check_publisher(publisher, PUBLISHERS)
     environ = os.environ if environ is None else environ
     path = paths.pypirc_path(pypirc)
     parsed = parse_file(path)  # also: a clear error, with its line, if unparsable
@@ -300,6 +297,13 @@ def _compare(d: Diagnosis, entry) -> None:
         d.differences.append(
             f"{d.publisher} takes the password from {_where(password)} (fingerprint {password.fingerprint}), "
             f"not the token pypicreds holds (fingerprint {entry.fingerprint})"
+        )
+    elif password.source == "keyring" and entry.store == "file" and not password.vault:
+        url, user = d.url.value, d.username.value
+        d.differences.append(
+            f"a keyring entry for {repositories.shown_url(url)} as {user!r} (fingerprint {password.fingerprint}) comes "
+            f"before pypicreds' vault, so {d.publisher} gets it, not the token pypicreds holds ({entry.fingerprint}); "
+            f"if it is stale, remove it with `keyring del {repositories.shown_url(url)} {user}`"
         )
     elif password.source == "keyring":
         d.differences.append(

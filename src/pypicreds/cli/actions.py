@@ -17,13 +17,27 @@ def ttl_seconds(value: str | None) -> int | None:
     return parse_duration(value)
 
 
+def checked_project(value: str | None) -> str | None:
+    """`--project`'s value as given, once it is a valid project name (an empty one is not)."""
+    if value is not None:
+        from ..tokens import checked_project as check
+
+        check(value)
+    return value
+
+
 def env(name: str | None, shell: str | None, unset: bool, project: str | None, ttl: str | None,
         publisher: str | None = None) -> None:
     from ..session import shells, variables
 
-    syntax = shells.check_shell(shell or shells.default_shell())
-    chosen = variables.check_publisher(publisher or "twine")
-    if shell is None and (hint := shells.detect_shell_hint()):
+    # `is None`, not `or`: `--shell=` and `--for=` are mistakes, not the defaults
+    syntax = shells.check_shell(shells.default_shell() if shell is None else shell)
+    chosen = variables.check_publisher("twine" if publisher is None else publisher)
+    checked_project(project)
+    # what the hints repeat: --for (that publisher's variables), and poetry's names need NAME
+    option = "" if chosen == "twine" else f" --for {chosen}"
+    again = f"--unset{option}" if chosen not in ("poetry", "all") else f"{name or 'NAME'} --unset{option}"
+    if shell is None and (hint := shells.detect_shell_hint(args=again if unset else f"{name or 'NAME'}{option}")):
         output.note(hint)
     if unset:
         names, notes = variables.names_to_unset(chosen, name)
@@ -52,9 +66,7 @@ def env(name: str | None, shell: str | None, unset: bool, project: str | None, t
         if how:
             output.note(how)
         return
-    option = "" if chosen == "twine" else f" --for {chosen}"
-    args = f"--unset{option}" if chosen not in ("poetry", "all") else f"{name} --unset{option}"
-    output.note((f"{how}; " if how else "") + f"clear the variables with `{shells.evaluate_command(syntax, args)}`")
+    output.note((f"{how}; " if how else "") + f"clear the variables with `{shells.evaluate_command(syntax, again)}`")
 
 
 def _publisher_note(given) -> str:
@@ -64,6 +76,14 @@ def _publisher_note(given) -> str:
 
         name = given.entry.name
         return "publish with `poetry publish" + ("" if name == "pypi" else f" -r {poetry_repository(name)}") + "`"
+    if given.publisher == "all":  # a name poetry cannot read from the environment: say its variables are missing
+        from ..errors import UsageError
+        from ..session.variables import poetry_key
+
+        try:
+            poetry_key(given.entry.name)
+        except UsageError as error:
+            return f"while TWINE_REPOSITORY_URL is set, twine ignores -r; none for poetry: {error.message} ({error.hint})"
     return {
         "twine": "while TWINE_REPOSITORY_URL is set, twine ignores -r",
         "all": "while TWINE_REPOSITORY_URL is set, twine ignores -r",
@@ -79,6 +99,11 @@ def exec_(name: str, command: list[str], project: str | None, ttl: str | None, p
     from ..session.execute import exec_command, prepare
 
     masking = ci.masking_wanted(mask, no_mask)
+    if publisher is not None:  # before the command is looked up: the usage error first
+        from ..session.variables import check_publisher
+
+        check_publisher(publisher)
+    checked_project(project)
     if repair_if_needed():
         output.repairs()  # exec replaces this process: say it now
     program, given = prepare(name, command, project, ttl_seconds(ttl), publisher)
@@ -120,6 +145,7 @@ def upload(name: str, files: list[str], skip_check: bool, project: str | None, t
     from ..recovery import repair_if_needed
     from ..session import upload as uploading
 
+    checked_project(project)
     if repair_if_needed():
         output.repairs()  # before twine check's output
     if verbose:

@@ -165,6 +165,23 @@ def split_at_separator(args: list[str]) -> tuple[list[str], list[str] | None]:
     return args, None
 
 
+def check_exec_command(words: list[str]) -> None:
+    """exec's COMMAND given without `--` must not start with an option. click reads no option
+    after NAME (the command's own options follow it), so `exec NAME --mask CMD` would run a
+    program called `--mask`: a usage error instead, naming exec's own option as such."""
+    if not words or not words[0].startswith("-"):
+        return
+    from ..errors import UsageError
+
+    grammar = GRAMMARS["exec"]
+    word = words[0]
+    if word.partition("=")[0] in (*grammar.values, *grammar.flags, *QUIET_FLAGS, "-h", "--help"):
+        message = f"`pypicreds exec` reads no option after NAME: {word} would be run as the command"
+    else:
+        message = f"the command to run cannot start with {word}"
+    raise UsageError(message, hint="put pypicreds' options before NAME, or use -- before the command")
+
+
 def _options_first(words: list[str], grammar: Grammar) -> list[str]:
     options: list[str] = []
     positional: list[str] = []

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import complete
+from . import actions, complete
 
 NameArg = Annotated[
     str,
@@ -28,7 +28,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 ProjectOpt = Annotated[
     Optional[str],
     typer.Option("--project", metavar="PROJECT", help="A per-project token under this repository (PyPI project name).",
-                 show_default=False, autocompletion=complete.complete_project),
+                 show_default=False, autocompletion=complete.complete_project, callback=actions.checked_project),
 ]
 TokenStdinOpt = Annotated[
     bool, typer.Option("--token-stdin", help="Read the token from standard input instead of a hidden prompt.")

@@ -69,21 +69,24 @@ def evaluate_command(syntax: str, args: str) -> str:
     return _EVALUATE.get(syntax, "eval $(pypicreds env {args})").format(args=args)
 
 
-def detect_shell_hint(environ: Mapping[str, str] | None = None) -> str | None:
-    """A hint for users whose login shell cannot evaluate sh syntax, or None.
+def detect_shell_hint(environ: Mapping[str, str] | None = None, args: str = "NAME") -> str | None:
+    """A hint for users whose login shell cannot evaluate sh syntax, or None. `args`: the
+    arguments the hint repeats (`NAME --for uv`: the same publisher's variables).
 
     Only advice (for stderr): the syntax itself never depends on $SHELL.
     """
     shell = os.path.basename((os.environ if environ is None else environ).get("SHELL", ""))
     if shell == "fish":
-        return f"your shell looks like fish: use `{evaluate_command('fish', 'NAME')}`"
+        return f"your shell looks like fish: use `{evaluate_command('fish', args)}`"
     if shell in ("pwsh", "powershell"):
-        return f"your shell looks like PowerShell: use `{evaluate_command('powershell', 'NAME')}`"
+        return f"your shell looks like PowerShell: use `{evaluate_command('powershell', args)}`"
     return None
 
 
 def check_shell(shell: str) -> str:
     """Return `shell` if it is one of SHELLS, else raise UsageError listing them."""
+    if not shell:  # `--shell=`: no silent default
+        raise UsageError("--shell needs a value", hint=f"use --shell with one of: {', '.join(SHELLS)}")
     if shell not in SHELLS:
         from ..suggest import did_you_mean
 
@@ -114,10 +117,11 @@ def render_unset(names: Iterable[str], shell: str) -> str:
     check_shell(shell)
     names = list(names)
     _check_names(names)
-    if shell == "dotenv":
+    if shell == "dotenv":  # name the publisher's own variables (--for): not always TWINE_*
         raise UsageError(
             "a dotenv file cannot remove variables",
-            hint="delete the TWINE_* lines from the file, or use --unset with --shell sh, fish, powershell or json",
+            hint=f"delete the lines of {_listed(names)} from the file, or use --unset with --shell sh, fish, "
+            "powershell or json",
         )
     if shell == "json":
         import json
@@ -128,6 +132,10 @@ def render_unset(names: Iterable[str], shell: str) -> str:
         "powershell": "Remove-Item Env:{} -ErrorAction SilentlyContinue;",
     }.get(shell, "unset {};")
     return "".join(line.format(name) + "\n" for name in names)
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _check_names(names: Iterable[str]) -> None:

@@ -16,7 +16,7 @@ from ..reveal import reveal_entry
 from ..store.index import Entry, Index
 from . import ci, distmeta
 from .execute import child_environ, replace_process
-from .variables import short_lived, variables_for
+from .variables import entry_for, short_lived, variables_for
 
 # twine's own options that pypicreds sets itself: passing them too would send the stored token
 # to another URL, or put a password in argv.
@@ -112,8 +112,13 @@ def upload(
     that cannot give the token) fails before twine starts."""
     global_options, upload_options = split_twine_options(twine_options or [])
     index = Index.load()
-    if project is not None or not any(e.name == name for e in index.entries):
-        index.get(name, project)  # an unknown name fails before any other work
+    given: Entry | None = None
+    if project is not None:  # as env and exec: no token of P's own, --ttl derives one for P
+        given, notes = entry_for(index, name, project, ttl)  # an unknown name fails before any other work
+        for note in notes if warn is not None else ():
+            warn(note)
+    elif not any(e.name == name for e in index.entries):
+        index.get(name)
     files = find_files(patterns)
     if os.environ.get("NO_COLOR") or not sys.stdout.isatty():
         # twine colours a pipe whenever TERM looks capable, NO_COLOR or not
@@ -121,13 +126,15 @@ def upload(
         upload_options = [*dict.fromkeys([*upload_options, "--disable-progress-bar"])]
     twine = [*twine_command(), *global_options]
     projects = {distmeta.project_name(f) for f in files}
-    entry = choose_entry(index, name, project, projects)
+    entry = given or choose_entry(index, name, projects)
     token = reveal_entry(entry, index)  # a store problem fails before the check
     for warning in preflight(entry, token, projects):
         if warn is not None:
             warn(warning)
     if ttl is not None:
-        token = short_lived(token, ttl, entry.project)
+        token = short_lived(token, ttl, entry.project or project)
+        if entry.project is None and project is not None:
+            preflight(entry, token, projects)  # narrowed to the project: the files must be its own
     ci.announce([token], child_writes_stdout=True)  # before twine writes anything to the log
     variables = variables_for(entry, token)
     if not skip_check:
@@ -144,11 +151,9 @@ def upload(
     replace_process(command[0], command, env, before_exec=before_exec)
 
 
-def choose_entry(index: Index, name: str, project: str | None, projects: set[str]) -> Entry:
-    """`--project`'s token; else the token stored for the one project the files hold; else the
+def choose_entry(index: Index, name: str, projects: set[str]) -> Entry:
+    """Without --project: the token stored for the one project the files hold; else the
     repository's default token."""
-    if project is not None:
-        return index.get(name, project)
     if len(projects) == 1:
         (only,) = projects
         if (entry := index.find(name, only)) is not None:

@@ -37,9 +37,12 @@ class Handover:
         self.publisher, self.variables, self.entry, self.notes = publisher, variables, entry, notes
 
 
-def check_publisher(publisher: str) -> str:
-    if publisher not in CHOICES:
-        raise UsageError(f"unknown publisher {publisher[:40]!r}", hint=f"use --for with one of: {', '.join(CHOICES)}")
+def check_publisher(publisher: str, choices: tuple[str, ...] = CHOICES) -> str:
+    """`--for`'s value, if it is one of `choices` (doctor takes no `all`); `--for=` included, a
+    UsageError naming them."""
+    if publisher not in choices:
+        message = f"unknown publisher {publisher[:40]!r}" if publisher else "--for needs a value"
+        raise UsageError(message, hint=f"use --for with one of: {', '.join(choices)}")
     return publisher
 
 
@@ -52,14 +55,16 @@ def handover(name: str, project: str | None = None, ttl: int | None = None, publ
     May prompt on the terminal for the vault's passphrase (never on stdout)."""
     check_publisher(publisher)
     index = Index.load()
-    entry, notes = _entry_for(index, name, project, ttl)
+    entry, notes = entry_for(index, name, project, ttl)
     token = reveal_entry(entry, index)
     if ttl is not None:
         token = short_lived(token, ttl, entry.project or project)
     return Handover(publisher, variables_for(entry, token, publisher), entry, notes)
 
 
-def _entry_for(index: Index, name: str, project: str | None, ttl: int | None) -> tuple[Entry, list[str]]:
+def entry_for(index: Index, name: str, project: str | None, ttl: int | None) -> tuple[Entry, list[str]]:
+    """(the entry whose token `--project` asks for, notes): the project's own token, else with
+    `ttl` the repository's token, to be derived for the project (env, exec and upload alike)."""
     if project is None:
         return index.get(name), []
     own = index.find(name, project)

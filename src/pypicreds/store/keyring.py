@@ -287,6 +287,44 @@ def _describe(backend) -> str:
     return f"keyring backend {path}"
 
 
+def ahead_of_vault(key: TokenKey) -> tuple[str, str] | None:
+    """(token, backend) when a keyring backend that keyring's chainer asks before pypicreds'
+    vault backend holds an entry under `key`'s keyring names: twine and the others then get
+    that token, not the vault's. Only reads; None when there is none, or no keyring to ask."""
+    if not _keyring_could_be_ahead():
+        return None
+    from .backend import PRIORITY
+
+    service, username = keyring_entry(key)
+
+    def ask(backend) -> tuple[str, str] | None:
+        for one in _writable_backends(backend):  # the chainer's order: highest priority first
+            if one.priority > PRIORITY and (token := one.get_password(service, username)) is not None:
+                return token, class_path(one)
+        return None
+
+    try:
+        return KeyringStore()._call(ask)
+    except PypicredsError:  # no keyring, or one that cannot answer: nothing shadows the vault
+        return None
+
+
+def _keyring_could_be_ahead() -> bool:
+    """False when no backend that keyring ranks above the vault's can hold an entry here, known
+    without importing keyring (which costs `add` more than the rest of its work): on Linux the
+    Secret Service and KWallet need a D-Bus session bus, and keyrings.alt keeps its files under
+    XDG_DATA_HOME/python_keyring. Elsewhere (macOS: the Keychain) there always is one."""
+    import sys
+
+    if sys.platform != "linux" or os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        return True
+    runtime = os.environ.get("XDG_RUNTIME_DIR")
+    if runtime and os.path.exists(os.path.join(runtime, "bus")):
+        return True
+    data = os.environ.get("XDG_DATA_HOME") or os.path.join(os.path.expanduser("~"), ".local", "share")
+    return os.path.isdir(os.path.join(data, "python_keyring"))
+
+
 def probe() -> str | None:
     """None when the keyring can be used now, else the reason (to pick the default store)."""
     try:

@@ -150,6 +150,14 @@ def caveat_json(value: list) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":")).encode("utf-8")
 
 
+def checked_project(name: str) -> str:
+    """A project name as given (`--project`), normalised as PyPI compares them (PEP 503); a
+    UsageError for anything that is not a PEP 508 name, the empty string included."""
+    if not valid_project_name(name):
+        raise UsageError(f"invalid project name {name[:60]!r}", hint="use the name as on PyPI, e.g. my-package")
+    return normalize_project(name)
+
+
 def derive(token: str, *, ttl_seconds: int, project: str | None = None, now: datetime | float | None = None) -> str:
     """A new token that expires `ttl_seconds` from now and, with `project`, only uploads there.
 

@@ -143,7 +143,7 @@ def doctor(
     """
     from ...checks import doctor as doctoring
 
-    results = doctoring.diagnose(name, pypirc=pypirc, publisher=publisher or "twine")
+    results = doctoring.diagnose(name, pypirc=pypirc, publisher="twine" if publisher is None else publisher)
     if json_:
         output.as_json([d.to_json() for d in results])
     else:

@@ -7,6 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from .. import actions, complete
+from ..argv import check_exec_command
 from ..options import NameArg, ProjectOpt, PublisherOpt, ShellOpt, TtlOpt
 
 
@@ -48,6 +49,8 @@ def exec_(
     Example: pypicreds exec testpypi -- uv publish
     """
     after = (ctx.obj or {}).get("after_separator")
+    if after is None:
+        check_exec_command(command or [])
     command = list(after if after is not None else command or [])
     code = actions.exec_(name, command, project, ttl, publisher, mask, no_mask)
     raise typer.Exit(code)
