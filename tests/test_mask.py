@@ -201,7 +201,9 @@ def test_a_child_killed_by_a_signal_kills_pypicreds_the_same_way(env):
     shell = subprocess.run(["sh", "-c", f'{PYPICREDS} exec local --mask -- sh -c "kill -USR1 \\$\\$"; echo "status $?"'],
                            env=env, capture_output=True, text=True, timeout=60)
     assert shell.stdout.strip().endswith(f"status {128 + signal.SIGUSR1}")
-    core = run_bytes(["exec", "local", "--mask", "--", "sh", "-c", "kill -QUIT $$"], env)
+    # a Python child: sh cannot undo a SIGQUIT ignored on entry (as `cmd &` without job control leaves it)
+    quit_self = "import os, signal; signal.signal(signal.SIGQUIT, signal.SIG_DFL); os.kill(os.getpid(), signal.SIGQUIT)"
+    core = run_bytes(["exec", "local", "--mask", "--", sys.executable, "-c", quit_self], env)
     assert core.returncode == 128 + signal.SIGQUIT  # no core dump of a process holding tokens
 
 
