@@ -163,3 +163,32 @@ def test_empty_or_invalid_option_values_are_usage_errors_on_both_paths(env, args
         assert result.stderr.startswith(f"pypicreds: error: {EMPTY_VALUES[args]}"), result.stderr
         assert result.stderr.count("\n") == 1
     assert {p: p.read_bytes() for p in home.iterdir() if p.is_file()} == before
+
+
+
+def test_output_is_complete_after_the_quick_exit(env, tmp_home, tmp_path):
+    """After `env` and `list` the program exits without the interpreter's teardown (cli/main.py
+    run()): every byte must still arrive, buffered (no PYTHONUNBUFFERED, as users run it) or
+    not, in a pipe and in a file, a short output and a listing bigger than a pipe's buffer,
+    exactly as the Typer path (which exits the usual way) writes it."""
+    import json
+    import subprocess
+
+    from realparts import VENV_BIN
+
+    buffered = {k: v for k, v in env.items() if k != "PYTHONUNBUFFERED"}
+    for args in (["env", "testpypi"], ["env", "testpypi", "--shell", "json"], ["list"], ["list", "--json"]):
+        fast_run, slow_run = both(args, buffered)
+        assert fast_run.returncode == slow_run.returncode == 0, fast_run.stderr
+        assert fast_run.stdout == slow_run.stdout and fast_run.stdout.endswith("\n") and fast_run.stderr == slow_run.stderr
+    index = next(tmp_home.rglob("index.json"))
+    doc = json.loads(index.read_text())
+    doc["entries"] = [{**doc["entries"][0], "name": f"repo{i:04d}"} for i in range(2000)]
+    index.write_text(json.dumps(doc))
+    fast_run, slow_run = both(["list"], buffered)
+    assert fast_run.returncode == slow_run.returncode == 0, fast_run.stderr
+    assert fast_run.stdout == slow_run.stdout and len(fast_run.stdout) > 1 << 17  # more than a pipe holds
+    assert fast_run.stdout.splitlines()[-1].startswith("repo1999 ")
+    target = tmp_path / "listing.txt"
+    done = subprocess.run(["sh", "-c", f'"{VENV_BIN / "pypicreds"}" list > "{target}"'], env=buffered, timeout=60)
+    assert done.returncode == 0 and target.read_text() == slow_run.stdout

@@ -58,7 +58,7 @@ def test_distributions_build_and_pass_twine_check_strict(dists, env):
         metadata = wheel.read(f"pypicreds-{version}.dist-info/METADATA").decode()
         entry_points = wheel.read(f"pypicreds-{version}.dist-info/entry_points.txt").decode()
     assert f"\nVersion: {version}\n" in metadata
-    assert "pypicreds = pypicreds.__main__:main" in entry_points
+    assert "pypicreds = pypicreds.__main__:run" in entry_points
     assert "pypicreds/cli/complete.py" in names and not any(n.startswith("tests/") for n in names)
     with tarfile.open(dists["sdist"]) as sdist:
         members = sdist.getnames()

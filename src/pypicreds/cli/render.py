@@ -67,10 +67,12 @@ def entries_table(entries: list[Entry]) -> str:
          scope_text(e.token_info), e.token_info.get("expires") or "-", e.added[:10], (e.rotated or "-")[:10])
         for e in entries
     ]
-    # (one test a row: escaping cell by cell only where a row holds something to escape)
-    rows = [row if "".join(row).isprintable() else tuple(inert(cell) for cell in row) for row in rows]
-    widths = [max(map(len, column)) for column in zip(header, *rows)]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header, *rows])
+    # (one test for the table, then one a row: escaping cell by cell only where a row holds
+    # something to escape; one format a row, not a ljust a cell: `list` of a thousand entries)
+    if not "".join(map("".join, rows)).isprintable():
+        rows = [row if "".join(row).isprintable() else tuple(inert(cell) for cell in row) for row in rows]
+    layout = "  ".join(f"{{:<{max(map(len, column))}}}" for column in zip(header, *rows))
+    return "\n".join([layout.format(*row).rstrip() for row in [header, *rows]])
 
 
 def entry_text(entry: Entry, protection: str | None) -> str:

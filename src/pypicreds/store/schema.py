@@ -100,7 +100,7 @@ _MISSING = object()
 _ENTRY_CHECKS = tuple((field, _TYPES[kind], required) for field, (kind, required) in ENTRY_FIELDS.items())
 
 
-def _fine(item: dict) -> bool:
+def fine_entry(item: dict) -> bool:
     """The common case, quickly: a sound entry (what pypicreds writes) passes every check here in
     one expression; anything else goes through the checks below, which say what is wrong."""
     get, text, none = item.get, str, None
@@ -128,7 +128,7 @@ def entry_problem(item: object) -> str | None:
     """What is wrong with one entry as read from JSON, or None."""
     if type(item) is not dict:
         return "an entry is not an object"
-    if _fine(item):
+    if fine_entry(item):
         return None
     get = item.get
     for field, allowed, required in _ENTRY_CHECKS:
