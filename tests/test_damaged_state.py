@@ -14,6 +14,8 @@ import random
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from macaroon_mint import current, mint
 from test_hostile import cli
 
@@ -295,3 +297,69 @@ def test_a_rotate_that_cannot_read_the_old_token_leaves_no_journal(world):
     vault.write_bytes(sound)
     code, out, err = cli(["list"])
     assert code == 0 and "repair" not in err and "interrupted" not in err, err
+
+
+# --- the index checked all at once (store/schema.py fine_entries) ---------------------------------
+
+_SOUND = {"added": "2026-12-07T05:09:14Z", "fingerprint": "a8f090d2", "masked": "pypi-AgEJ\u2026w9w", "name": "repo0",
+          "store": "file", "url": "http://127.0.0.1:9/r0/", "username": "__token__",
+          "token_info": {"host": "127.0.0.1", "scope": "unrestricted", "token_id": "f371cfa3"}}
+_ODD = [None, 0, True, 1.5, [], ["a"], {}, {"scope": 1}, "", "x", "a\0b", "\0", "é", "a b", "-x", "x@y", "\udc80",
+        "http://a:b@h/", "http://h/", "https://", "ftp://h/", "HTTPS://h/x", "http://h x/", "http://\x1b/",
+        "2026-12-07T05:09:14", "2026-12-07T05:09:14ZZ", "2026-12-07T05:09:1xZ", "keyring", "file", "Z2026-12-07T05:09:14Z"]
+
+
+_FIELDS = [*_SOUND, "rotated", "project", "plaintext", "pypirc", "pypirc_record"]
+
+
+def _agree(items: list) -> None:
+    from pypicreds.store.schema import entry_problem, fine_entries
+
+    if fine_entries(items):
+        assert all(entry_problem(item) is None for item in items), items
+
+
+def test_the_index_checked_at_once_never_passes_a_field_one_by_one_refuses():
+    """fine_entries (the whole index, column by column) may say "not sure", never "sound" for an
+    index in which entry_problem finds a problem: every field of the middle of three entries set
+    to each odd value, or dropped."""
+    from pypicreds.store.schema import fine_entries
+
+    sound = [{**_SOUND, "name": f"repo{i}"} for i in range(3)]
+    assert fine_entries(sound)  # pypicreds' own entries take the quick way
+    for field in _FIELDS:
+        for value in [*_ODD, "<drop>"]:
+            items = [dict(item) for item in sound]
+            if value == "<drop>":
+                items[1].pop(field, None)
+            else:
+                items[1][field] = value
+            _agree(items)
+    short_then_long = [dict(item) for item in sound]  # one column: together they look like two times
+    short_then_long[0]["added"], short_then_long[1]["added"] = "2026-12-07T05:09:14", "Z2026-12-07T05:09:14Z"
+    _agree(short_then_long)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from(_FIELDS), st.sampled_from([*_ODD, "<drop>"])),
+                min_size=1, max_size=4))
+def test_the_index_checked_at_once_never_passes_what_one_by_one_refuses(mutations):
+    """The same, with odd values in several entries at once (columns that only fail together:
+    a time one character short beside one a character long)."""
+    items = [{**_SOUND, "name": f"repo{i}"} for i in range(4)]
+    for at, field, value in mutations:
+        if value == "<drop>":
+            items[at].pop(field, None)
+        else:
+            items[at][field] = value
+    _agree(items)
+
+
+def test_entries_pypicreds_writes_take_the_quick_way(world):
+    """What `add` wrote (names, URLs, times, projects, token_info, a .pypirc record) passes the
+    check at once: otherwise `list` of a large index would silently take the slow way."""
+    from pypicreds.store.schema import entry_problem, fine_entries
+
+    index = json.loads(next(Path(world).rglob("index.json")).read_text())
+    assert index["entries"] and all(entry_problem(item) is None for item in index["entries"])
+    assert fine_entries(index["entries"])

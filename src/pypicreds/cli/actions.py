@@ -164,7 +164,7 @@ def list_(json_: bool) -> None:
     if json_:
         output.as_json([render.entry_json(e) for e in entries])
     elif entries:
-        output.data(render.entries_table(entries))
+        output.lines(render.entries_table(entries))
     else:
         output.note("no tokens stored yet; add one with `pypicreds add NAME`")
 

@@ -12,12 +12,21 @@ import sys
 from ..errors import PypicredsError
 from ..recovery.notes import take_notes
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
 
 def data(text: str) -> None:
     lines = text.split("\n")
     if not all(line.isprintable() for line in lines):
         text = "\n".join(one_line(line) for line in lines)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def lines(printable: Iterable[str]) -> None:
+    """Lines on stdout as they come, each printable and ending in a newline (render checked)."""
+    sys.stdout.writelines(printable)
 
 
 def as_json(value: object) -> None:

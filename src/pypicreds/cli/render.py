@@ -13,6 +13,8 @@ from .output import one_line
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from ..checks.doctor import Diagnosis
     from ..checks.findings import Finding
 
@@ -60,19 +62,24 @@ def scope_text(info: dict) -> str:
     return text
 
 
-def entries_table(entries: list[Entry]) -> str:
+def entries_table(entries: list[Entry]) -> Iterator[str]:
+    """`list`'s table, line by line (each printable, ending in a newline): written as it is
+    made, a thousand lines never sit in memory twice over (new memory is what `list` of a
+    thousand spends most on)."""
     header = ("NAME", "URL", "USERNAME", "STORE", "TOKEN", "SCOPE", "EXPIRES", "ADDED", "ROTATED")
     rows = [
         (e.label, e.url, e.username, e.store + (" +pypirc" if e.plaintext else ""), e.masked,
          scope_text(e.token_info), e.token_info.get("expires") or "-", e.added[:10], (e.rotated or "-")[:10])
         for e in entries
     ]
-    # (one test for the table, then one a row: escaping cell by cell only where a row holds
-    # something to escape; one format a row, not a ljust a cell: `list` of a thousand entries)
-    if not "".join(map("".join, rows)).isprintable():
+    # (one test a row, escaping cell by cell only where a row holds something to escape; one
+    # format a row, not a ljust a cell)
+    if not all(map(str.isprintable, map("".join, rows))):
         rows = [row if "".join(row).isprintable() else tuple(inert(cell) for cell in row) for row in rows]
     layout = "  ".join(f"{{:<{max(map(len, column))}}}" for column in zip(header, *rows))
-    return "\n".join([layout.format(*row).rstrip() for row in [header, *rows]])
+    yield layout.format(*header).rstrip() + "\n"
+    for row in rows:
+        yield layout.format(*row).rstrip() + "\n"
 
 
 def entry_text(entry: Entry, protection: str | None) -> str:

@@ -9,6 +9,7 @@ field might hold a token), or None. Standard library only, and cheap: on `env`'s
 from __future__ import annotations
 
 import os
+from operator import itemgetter
 
 _TEXT, _OPTIONAL_TEXT, _FLAG, _PATH = "text", "text or null", "true or false", "a path or null"
 # (string methods, not `re`: compiling patterns is a noticeable share of `pypicreds env`)
@@ -114,6 +115,50 @@ def fine_entry(item: dict) -> bool:
             and type(get("plaintext", False)) is bool and _is_name(item["name"])
             and (record is none or type(record) is dict and _fine_fields(record, _RECORD))
             and (info is none or type(info) is dict and _fine_fields(info, _TOKEN_INFO)))
+
+
+_REQUIRED_TEXT = ("name", "url", "username", "fingerprint", "masked", "added")
+_STR, _NO_STR = {str}, {str, type(None)}
+
+
+def fine_entries(items: list) -> bool:
+    """True only when entry_problem finds nothing in any of `items`: the index's entries, checked
+    column by column in C where it can (`list` of a thousand). False also when it is not sure (a
+    name, URL or field unlike pypicreds' own): then each entry is checked by itself."""
+    if set(map(type, items)) - {dict}:
+        return False
+    try:
+        columns = list(zip(*map(itemgetter(*_REQUIRED_TEXT, "store"), items)))
+    except KeyError:
+        return False
+    if not columns:
+        return True
+    names, urls, _users, _prints, _masks, added, stores = columns
+    if any(set(map(type, column)) - _STR for column in columns) or set(stores) - set(STORES):
+        return False
+    # names: [A-Za-z0-9][A-Za-z0-9._-]*, all at once (a NUL of their own would be one NUL too many)
+    if not (all(names) and "".join(name[:1] for name in names).isalnum()
+            and "\0".join(names).translate(_NAME_CHARS) == "\0" * (len(names) - 1)):
+        return False
+    if set(map(len, added)) != {20} or "".join(added).translate(_DIGITS_AS_D) != "dddd-dd-ddTdd:dd:ddZ" * len(added):
+        return False
+    joined = "\n".join(urls)
+    if "@" in joined or " " in joined or not all(map(str.isprintable, urls)):
+        return False  # (credentials, or something odd: the entry by entry check says which)
+    for url in urls:
+        scheme, sep, rest = url.partition("://")
+        if not (sep and scheme.lower() in ("http", "https") and rest[:1] not in ("", "/", "?", "#")):
+            return False
+    for item in items:  # the optional fields: rarer, and by type
+        get = item.get
+        info, record, rotated, pypirc = get("token_info", _MISSING), get("pypirc_record"), get("rotated"), get("pypirc")
+        if not ((rotated is None or type(rotated) is str and _is_time(rotated))
+                and type(get("project")) in _NO_STR and (pypirc is None or type(pypirc) is str and _is_path(pypirc))
+                and type(get("plaintext", False)) is bool
+                and (record is None or type(record) is dict and _fine_fields(record, _RECORD))
+                and (info is _MISSING or type(info) is dict and _fine_fields(info, _TOKEN_INFO))):
+            return False
+    return True
 
 
 def _fine_fields(obj: dict, fields: dict[str, str]) -> bool:
