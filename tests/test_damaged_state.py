@@ -306,7 +306,11 @@ _SOUND = {"added": "2026-12-07T05:09:14Z", "fingerprint": "a8f090d2", "masked": 
           "token_info": {"host": "127.0.0.1", "scope": "unrestricted", "token_id": "f371cfa3"}}
 _ODD = [None, 0, True, 1.5, [], ["a"], {}, {"scope": 1}, "", "x", "a\0b", "\0", "é", "a b", "-x", "x@y", "\udc80",
         "http://a:b@h/", "http://h/", "https://", "ftp://h/", "HTTPS://h/x", "http://h x/", "http://\x1b/",
-        "2026-12-07T05:09:14", "2026-12-07T05:09:14ZZ", "2026-12-07T05:09:1xZ", "keyring", "file", "Z2026-12-07T05:09:14Z"]
+        "2026-12-07T05:09:14", "2026-12-07T05:09:14ZZ", "2026-12-07T05:09:1xZ", "keyring", "file", "Z2026-12-07T05:09:14Z",
+        {"host": None}, {"token_id": 5}, {"scope": ["x"]}, {"expires": "2026-12-07T05:09:14"}, {"expires": 1},
+        {"projects": "a"}, {"projects": [1]}, {"project_ids": ["a", None]}, {"unknown_caveats": -1},
+        {"unknown_caveats": True}, {"scope": "project", "projects": ["a"], "expires": "2026-12-07T05:09:14Z"},
+        {"added_servers": "x"}, {"written": {"a": 1}}, {"replaced": {"a": {"old_lines": ["x"]}}}, {"version": -1}]
 
 
 _FIELDS = [*_SOUND, "rotated", "project", "plaintext", "pypirc", "pypirc_record"]

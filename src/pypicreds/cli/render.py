@@ -76,10 +76,10 @@ def entries_table(entries: list[Entry]) -> Iterator[str]:
     # format a row, not a ljust a cell)
     if not all(map(str.isprintable, map("".join, rows))):
         rows = [row if "".join(row).isprintable() else tuple(inert(cell) for cell in row) for row in rows]
-    layout = "  ".join(f"{{:<{max(map(len, column))}}}" for column in zip(header, *rows))
-    yield layout.format(*header).rstrip() + "\n"
-    for row in rows:
-        yield layout.format(*row).rstrip() + "\n"
+    # the last column unpadded: nothing to strip (ROTATED is a date or "-", never blank)
+    columns = list(zip(header, *rows))
+    layout = "".join(f"{{:<{max(map(len, column)) + 2}}}" for column in columns[:-1]) + "{}\n"
+    return map(layout.format, *columns)
 
 
 def entry_text(entry: Entry, protection: str | None) -> str:

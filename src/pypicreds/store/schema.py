@@ -9,6 +9,7 @@ field might hold a token), or None. Standard library only, and cheap: on `env`'s
 from __future__ import annotations
 
 import os
+from itertools import chain
 from operator import itemgetter
 
 _TEXT, _OPTIONAL_TEXT, _FLAG, _PATH = "text", "text or null", "true or false", "a path or null"
@@ -149,16 +150,34 @@ def fine_entries(items: list) -> bool:
         scheme, sep, rest = url.partition("://")
         if not (sep and scheme.lower() in ("http", "https") and rest[:1] not in ("", "/", "?", "#")):
             return False
-    for item in items:  # the optional fields: rarer, and by type
-        get = item.get
-        info, record, rotated, pypirc = get("token_info", _MISSING), get("pypirc_record"), get("rotated"), get("pypirc")
-        if not ((rotated is None or type(rotated) is str and _is_time(rotated))
-                and type(get("project")) in _NO_STR and (pypirc is None or type(pypirc) is str and _is_path(pypirc))
-                and type(get("plaintext", False)) is bool
-                and (record is None or type(record) is dict and _fine_fields(record, _RECORD))
-                and (info is _MISSING or type(info) is dict and _fine_fields(info, _TOKEN_INFO))):
-            return False
-    return True
+    return _fine_optional(items)
+
+
+_PLAIN_INFO = {"scope", "host", "token_id"}  # the token_info fields that are text or null
+
+
+def _fine_optional(items: list) -> bool:
+    """fine_entries for the optional fields, a column at a time."""
+    rotated = [t for item in items if (t := item.get("rotated")) is not None]
+    if rotated and (set(map(type, rotated)) - _STR or set(map(len, rotated)) != {20}
+                    or "".join(rotated).translate(_DIGITS_AS_D) != "dddd-dd-ddTdd:dd:ddZ" * len(rotated)):
+        return False
+    if set(type(item.get("project")) for item in items) - _NO_STR:
+        return False
+    if set(type(item.get("plaintext", False)) for item in items) != {bool}:
+        return False
+    pypircs = [p for item in items if (p := item.get("pypirc")) is not None]
+    if set(map(type, pypircs)) - _STR or not all(map(_is_path, pypircs)):
+        return False
+    records = [r for item in items if (r := item.get("pypirc_record")) is not None]
+    if not all(type(r) is dict and _fine_fields(r, _RECORD) for r in records):
+        return False
+    infos = [i for item in items if (i := item.get("token_info", _MISSING)) is not _MISSING]
+    if set(map(type, infos)) - {dict}:
+        return False
+    if set(chain.from_iterable(infos)) <= _PLAIN_INFO:  # the common case: text values only
+        return not set(map(type, chain.from_iterable(map(dict.values, infos)))) - _NO_STR
+    return all(_fine_fields(info, _TOKEN_INFO) for info in infos)
 
 
 def _fine_fields(obj: dict, fields: dict[str, str]) -> bool:
