@@ -367,3 +367,73 @@ def test_entries_pypicreds_writes_take_the_quick_way(world):
     index = json.loads(next(Path(world).rglob("index.json")).read_text())
     assert index["entries"] and all(entry_problem(item) is None for item in index["entries"])
     assert fine_entries(index["entries"])
+
+
+# --- the index read for one entry (Index.reading: env, exec, upload) ----------------------------
+
+_TRICKY_NAMES = ["kept", "kept2", "a", "a.b", "a-b", "a_b", "A", "name", "x" * 60]
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(_TRICKY_NAMES), st.sampled_from([None, "demo", "other"]),
+                          st.sampled_from(["__token__", 'x"name":"kept"', "u\\n", '"name":"a",']),
+                          st.booleans()), max_size=8),
+       st.sampled_from(_TRICKY_NAMES + ["missing"]), st.sampled_from([None, "demo", "nope"]))
+def test_reading_one_entry_finds_what_the_whole_index_finds(tmp_path_factory, entries, name, project):
+    """Index.reading().find parses only the lines that hold `"name":NAME`: for any index save()
+    wrote (names that are prefixes of others, usernames and records holding the text
+    `"name":"kept"`), it finds exactly the entry Index.load().find does, or none."""
+    import os
+
+    from pypicreds.store.index import Entry, Index
+
+    home = tmp_path_factory.mktemp("index")
+    old = os.environ.get("PYPICREDS_HOME")
+    os.environ["PYPICREDS_HOME"] = str(home)
+    try:
+        index = Index.load()
+        for entry_name, entry_project, username, recorded in entries:
+            if index.find(entry_name, entry_project) is None:
+                index.add(Entry(entry_name, "http://127.0.0.1:9/x/", username, "file", "abcd1234", "pypi-…x",
+                                "2026-12-07T05:09:14Z", project=entry_project,
+                                pypirc_record={"version": 1, "name": "kept"} if recorded else None))
+        index.save()
+        whole, reading = Index.load().find(name, project), Index.reading().find(name, project)
+        assert (whole is None) == (reading is None)
+        if whole is not None:
+            assert whole.to_dict() == reading.to_dict()
+    finally:
+        os.environ.pop("PYPICREDS_HOME") if old is None else os.environ.__setitem__("PYPICREDS_HOME", old)
+
+
+def test_reading_one_entry_reports_its_own_damage_and_lets_others_be(world):
+    """env reads only its entry's line: a damaged line of another entry does not stop it (list,
+    which shows them all, says the index is damaged); its own damaged line is damage, as
+    before; an index not in save()'s shape is read whole."""
+    index = next(Path(world).rglob("index.json"))
+    good = index.read_text()
+    lines = good.split("\n")
+    second = next(i for i, line in enumerate(lines) if '"name":"second"' in line)
+    lines[second] = lines[second].replace('"url":"', '"url":1,"x":"')
+    index.write_text("\n".join(lines))
+    code, out, err = cli(["env", "kept", "--shell", "json"])
+    assert code == 0 and json.loads(out)["TWINE_PASSWORD"] == TOKEN, err
+    code, out, err = cli(["list"])
+    assert code == 1 and "is damaged" in err, err
+    code, out, err = cli(["env", "second"])
+    assert code == 1 and "is damaged" in err and "Traceback" not in err, err
+    index.write_text(json.dumps(json.loads(good), indent=2))  # another shape: the whole file, as before
+    code, out, err = cli(["env", "kept", "--shell", "json"])
+    assert code == 0 and json.loads(out)["TWINE_PASSWORD"] == TOKEN, err
+    index.write_text(good.replace("\n]}", ",{}\n]}"))  # not JSON as a whole, but its line is fine
+    assert cli(["env", "kept"])[0] == 0
+    index.write_text(good[:-3])  # truncated: the shape is gone, and so is the JSON
+    code, out, err = cli(["env", "kept"])
+    assert code == 1 and "is damaged" in err, err
+
+
+def test_an_index_read_for_one_entry_is_never_saved(world):
+    from pypicreds.store.index import Index
+
+    with pytest.raises(RuntimeError):
+        Index.reading().save()

@@ -54,7 +54,7 @@ def handover(name: str, project: str | None = None, ttl: int | None = None, publ
     `--project P --ttl T` with no token of P's own derives it from the repository's token.
     May prompt on the terminal for the vault's passphrase (never on stdout)."""
     check_publisher(publisher)
-    index = Index.load()
+    index = Index.reading()  # one entry wanted: parse only its lines
     entry, notes = entry_for(index, name, project, ttl)
     token = reveal_entry(entry, index)
     if ttl is not None:

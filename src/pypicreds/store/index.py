@@ -14,6 +14,8 @@ from .base import TokenKey
 
 FORMAT_VERSION = 1
 VAULT_GENERATION = "vault_generation"
+# save()'s shape: the header's keys and `"entries":[` on the first line, an entry a line, `]}` last
+_ENTRIES_OPEN, _ENTRIES_CLOSE, _NO_ENTRIES = ',"entries":[', "\n]}\n", ',"entries":[]}' 
 
 
 def now_iso() -> str:
@@ -116,9 +118,17 @@ class Index:
                  raw: list | None = None) -> None:
         self._path = os.fspath(path)  # a string: `env` and `list` never need pathlib
         self._entries = entries
-        self._raw = raw if raw is not None else []
+        self._raw_list = raw if raw is not None else []
         self._built: dict[int, Entry] = {}  # raw position -> the entry built from it (one object each)
         self.extra = extra  # keys written by other versions, or cached facts (keyring backend)
+        self._lines: list[str] | None = None  # a read-only index in the shape save() writes: see reading()
+
+    @property
+    def _raw(self) -> list:
+        if self._lines is not None:  # the whole file after all (a hint listing every name)
+            self._lines = None
+            self._raw_list = Index._parse(self._path, self._text)[1]
+        return self._raw_list
 
     @property
     def path(self):
@@ -145,6 +155,37 @@ class Index:
         raw = fsutil.read_file(path, "the index", foreign_ok=False)
         if raw is None:
             return cls(path, [], {})
+        extra, entries = cls._parse(path, raw)
+        return cls(path, None, extra, entries)
+
+    @classmethod
+    def reading(cls) -> Index:
+        """The index for a command that only reads one entry (env, exec, upload): in the shape
+        save() writes, find() parses only the lines that can hold the name asked for, not a
+        thousand entries. Never saved (nothing it found is one of `entries`' objects)."""
+        from .. import fsutil
+
+        path = paths.home_file("index.json")
+        raw = fsutil.read_file(path, "the index", foreign_ok=False)
+        if raw is None:
+            return cls(path, [], {})
+        try:
+            text = raw.decode("ascii")  # save() writes ASCII: anything else takes the long way
+        except UnicodeDecodeError:
+            text = ""
+        head, _, rest = text.partition("\n")
+        if not (head.endswith(_ENTRIES_OPEN) and rest.endswith(_ENTRIES_CLOSE)):
+            return cls(path, None, *cls._parse(path, raw))
+        extra, _ = cls._parse(path, head[: -len(_ENTRIES_OPEN)] + _NO_ENTRIES)
+        index = cls(path, None, extra)
+        index._text, index._lines, index._read_only = text, rest[: -len(_ENTRIES_CLOSE)].split("\n"), True
+        return index
+
+    _read_only = False
+
+    @staticmethod
+    def _parse(path: str, raw: bytes | str) -> tuple[dict, list]:
+        """(keys other than version and entries, the entries as JSON) of the whole file."""
         try:
             data = jsonio.loads(raw)
         except (ValueError, RecursionError):
@@ -161,7 +202,7 @@ class Index:
         generation = extra.get(VAULT_GENERATION)
         if generation is not None and (type(generation) is not int or generation < 0):
             raise _damaged(path, f"{VAULT_GENERATION!r} is not a count")
-        return cls(path, None, extra, data["entries"])
+        return extra, data["entries"]
 
     @property
     def vault_generation(self) -> int | None:
@@ -179,6 +220,8 @@ class Index:
         return entry
 
     def save(self) -> None:
+        if self._read_only:  # a mistake in pypicreds, not the user's
+            raise RuntimeError("an index read with Index.reading() is never saved")
         from .. import fsutil
         from .file import FileStore
 
@@ -194,10 +237,10 @@ class Index:
         head = jsonio.canonical({"version": FORMAT_VERSION, **self.extra})
         # compact, one entry a line: `env` and `list` parse it on every run (indented, a thousand
         # entries took twice as long), and a line per entry still reads and diffs well
-        lines = [head[:-1] + ',"entries":[', *(jsonio.canonical(e.to_json()) + "," for e in self.entries)]
+        lines = [head[:-1] + _ENTRIES_OPEN, *(jsonio.canonical(e.to_json()) + "," for e in self.entries)]
         if self.entries:
             lines[-1] = lines[-1][:-1]
-        fsutil.atomic_write(self._path, ("\n".join([*lines, "]}"]) + "\n").encode("ascii"), "the index")
+        fsutil.atomic_write(self._path, ("\n".join(lines) + _ENTRIES_CLOSE).encode("ascii"), "the index")
 
     def find(self, name: str, project: str | None = None) -> Entry | None:
         if project is not None:
@@ -209,11 +252,31 @@ class Index:
                 if entry.name == name and entry.project == project:
                     return entry
             return None
+        if self._lines is not None:
+            return self._find_in_lines(name, project)
         for position, item in enumerate(self._raw):  # only the entry asked for is built (and checked)
             if type(item) is not dict or item.get("name") == name and item.get("project") == project:
                 entry = self._entry_at(position)
                 if entry.name == name and entry.project == project:
                     return entry
+        return None
+
+    def _find_in_lines(self, name: str, project: str | None) -> Entry | None:
+        """find() in a read-only index: a line is one entry, and an entry named `name` holds
+        `"name":NAME` as save() writes it (JSON escapes every quote inside a string, so no other
+        text matches). Each such line is parsed and checked; a damaged one is damage as ever."""
+        needle = '"name":' + jsonio.canonical(name)
+        for line in self._lines:
+            if needle in line:
+                try:
+                    item = jsonio.loads(line[:-1] if line.endswith(",") else line)
+                except (ValueError, RecursionError):
+                    raise _damaged(self._path, "not JSON") from None
+                problem = schema.entry_problem(item)
+                if problem:
+                    raise _damaged(self._path, problem)
+                if item["name"] == name and item.get("project") == project:
+                    return Entry.from_json(item)
         return None
 
     def get(self, name: str, project: str | None = None) -> Entry:
