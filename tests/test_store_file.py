@@ -85,7 +85,7 @@ def reseal(path: Path, doc: dict) -> None:
     body = {k: v for k, v in doc.items() if k != "sha256"}
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True).encode()
     doc = {**body, "sha256": hashlib.sha256(canonical).hexdigest()}
-    path.write_bytes(json.dumps(doc, indent=2).encode() + b"\n")
+    path.write_bytes(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode() + b"\n")  # as pypicreds writes
 
 
 def expect_vault_error(action, *, containing: str = "") -> VaultError:
@@ -668,3 +668,48 @@ def test_a_version_1_vault_is_read_and_rewritten_as_version_2(home):
     assert FileStore().get(KEY) == TOKEN_A
     FileStore().set(OTHER, TOKEN_B)
     assert (load(store.vault_path)["version"], load(store.vault_path)["generation"]) == (2, 1)
+
+
+def test_a_vault_in_another_json_layout_is_read_and_rewritten_canonically(home, protection):
+    """Vaults before this release were indented JSON: read as ever (the digest is of the
+    canonical form, whatever the layout), and written canonically at the next change, the
+    form whose digest is checked on the bytes as they are."""
+    FileStore().set(KEY, TOKEN_A)
+    vault = FileStore().vault_path
+    written = vault.read_bytes()
+    doc = load(vault)
+    assert written == json.dumps(doc, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+    for layout in ({"indent": 2}, {"indent": 1, "sort_keys": True}, {}):
+        vault.write_bytes(json.dumps(doc, **layout).encode() + b"\n")
+        assert FileStore().get(KEY) == TOKEN_A
+        damaged = json.loads(json.dumps(doc))
+        damaged["generation"] += 1  # (a change the digest was not made for)
+        vault.write_bytes(json.dumps(damaged, **layout).encode() + b"\n")
+        expect_vault_error(lambda: FileStore().get(KEY), containing="checksum mismatch")
+    vault.write_bytes(json.dumps(doc, indent=2).encode() + b"\n")
+    FileStore().set(OTHER, TOKEN_B)
+    rewritten = vault.read_bytes()
+    assert rewritten.startswith(b'{"check":{') and rewritten.count(b"\n") == 1
+    assert FileStore().get(KEY) == TOKEN_A and FileStore().get(OTHER) == TOKEN_B
+
+
+def test_a_canonical_vault_is_checked_on_its_bytes_and_damage_still_shows(home, protection, monkeypatch):
+    """The digest of a vault in pypicreds' own layout is checked on the file's bytes, without
+    writing the document out again (what `env` with a thousand tokens would pay); a byte changed
+    anywhere still fails the check, which then also tries the canonical form, and says so."""
+    from pypicreds.store import vault as vault_format
+
+    FileStore().set(KEY, TOKEN_A)
+    path = FileStore().vault_path
+    good = path.read_bytes()
+    rewrites = []
+    real = vault_format._digest
+    monkeypatch.setattr(vault_format, "_digest", lambda doc: rewrites.append(1) or real(doc))
+    assert FileStore().get(KEY) == TOKEN_A and rewrites == []  # the bytes as they are
+    doc = load(path)
+    doc["generation"] += 1
+    path.write_bytes(json.dumps(doc, sort_keys=True, separators=(",", ":")).encode() + b"\n")
+    expect_vault_error(lambda: FileStore().get(KEY), containing="checksum mismatch")
+    assert rewrites == [1]
+    path.write_bytes(good.replace(b',"sha256"', b' ,"sha256"'))  # the same document, another layout
+    assert FileStore().get(KEY) == TOKEN_A

@@ -20,7 +20,9 @@ The vault is one small JSON file (`vault.json` in PYPICREDS_HOME, 0600):
   another entry does not decrypt. Every write re-encrypts everything with fresh nonces.
 - "sha256" only catches accidental damage (a flipped byte, a truncated copy) before any key is
   derived, so that damage is reported as damage and not as a wrong passphrase. Authenticity
-  comes from AES-GCM alone.
+  comes from AES-GCM alone. It is the digest of the canonical JSON (sorted keys, no spaces,
+  ASCII) of everything else, and the file is written in that form, so the bytes around the field
+  are what was hashed (older vaults were indented: they are read, and rewritten canonically).
 
 cryptography is imported only inside the functions that encrypt or derive keys. The store that
 keeps tokens in this file (keys, the passphrase, locking) is file.py.
@@ -187,7 +189,7 @@ def parse_vault(data: bytes, path: Path) -> Vault:
         )
     if set(doc) != _TOP_KEYS[version]:
         raise damaged("unexpected or missing fields")
-    if doc["sha256"] != _digest({k: v for k, v in doc.items() if k != "sha256"}):
+    if not _digest_matches(data, doc):
         raise damaged("checksum mismatch")
     try:
         header = {k: doc[k] for k in ("format", "version", "protection", "kdf", "generation") if k in doc}
@@ -304,6 +306,21 @@ def _digest(doc: dict) -> str:
     return fsutil.sha256(canonical(doc)).hexdigest()
 
 
+def _digest_matches(data: bytes, doc: dict) -> bool:
+    """Whether "sha256" is the digest of the document without it. A file seal_document wrote is
+    that canonical form with the field in it: the bytes around the field are hashed as they
+    are (a vault of a thousand entries need not be written out again to be checked). Any other
+    file (an older, indented vault; one edited by hand) is written out canonically to compare."""
+    digest = doc["sha256"]
+    if type(digest) is not str:
+        return False
+    field = b',"sha256":"' + digest.encode("ascii", "replace") + b'"'
+    if data.count(field) == 1 and data.endswith(b"}\n"):
+        if fsutil.sha256(data[:-1].replace(field, b"", 1)).hexdigest() == digest:
+            return True
+    return digest == _digest({k: v for k, v in doc.items() if k != "sha256"})
+
+
 def _b64(data: bytes) -> str:
     return binascii.b2a_base64(data, newline=False).decode("ascii")  # binascii: base64 costs more to import
 
@@ -344,9 +361,8 @@ def seal_document(header: dict, aead, tokens: dict[TokenKey, str]) -> bytes:
         ],
     }
     doc["sha256"] = _digest(doc)
-    import json  # writing only: reads go through jsonio
-
-    return (json.dumps(doc, indent=2) + "\n").encode("ascii")
+    # canonical, the digest's own form: a read checks the bytes around "sha256" as they are
+    return canonical(doc) + b"\n"
 
 
 def new_kdf() -> dict:
