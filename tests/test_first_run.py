@@ -124,6 +124,21 @@ def test_the_docs_home_shows_real_use_before_its_links_and_a_performance_page_ha
     assert "performance.md" in (ROOT / "mkdocs.yml").read_text()
 
 
+def test_the_readmes_speed_claim_is_the_measured_one():
+    """The README quotes the env row of the docs' table (the default configuration): the same
+    range, and "less than twice" only while the table's upper end is under 2."""
+    import re
+
+    readme = (ROOT / "README.md").read_text().replace("\n", " ")
+    row = next(line for line in (ROOT / "docs/performance.md").read_text().splitlines()
+               if line.startswith("| `pypicreds env testpypi`, key-file vault |"))
+    low, high = map(float, row.split("|")[3].strip().split("–"))
+    claim = re.search(r"(\d\.\d)–(\d\.\d)× `python -c pass`, measured", readme)
+    assert claim, "the README names the measured range"
+    assert (float(claim[1]), float(claim[2])) == (round(low, 1), round(high, 1))
+    assert ("less than twice" in readme) == (high < 2.0)
+
+
 # --- 10. a mistyped name gets a suggestion ----------------------------------------------------------
 
 
