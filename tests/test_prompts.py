@@ -9,6 +9,7 @@ import fcntl
 import json
 import os
 import subprocess
+import signal
 import termios
 
 import pytest
@@ -22,17 +23,22 @@ CTRL_C, CTRL_D = b"\x03", b"\x04"
 ABORTED = b"\r\npypicreds: aborted\r\n"
 
 
+def terminal_with_ctrl_c() -> None:
+    """In the child, after setsid (start_new_session): the pseudo-terminal becomes its controlling
+    terminal, and Ctrl-C interrupts as at any terminal, even when the suite runs as a background
+    job (which starts with SIGINT ignored: a Python started so never raises KeyboardInterrupt)."""
+    fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def at_terminal(args: list[str], env: dict, keys: list[tuple[bytes, bytes]], timeout: float = 30) -> tuple[int, bytes]:
     """Run `pypicreds ARGS` with a new pseudo-terminal as its controlling terminal (stdin, stdout
     and stderr on it too). For each (prompt, keys): wait for `prompt`, then type `keys`.
     Returns (exit code, everything the terminal showed)."""
     main, child = os.openpty()
 
-    def controlling_terminal():  # in the child, after setsid (start_new_session)
-        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
-
     proc = subprocess.Popen([str(VENV_BIN / "pypicreds"), *args], stdin=child, stdout=child, stderr=child,
-                            env=env, start_new_session=True, preexec_fn=controlling_terminal)
+                            env=env, start_new_session=True, preexec_fn=terminal_with_ctrl_c)
     os.close(child)
     shown = b""
     try:
@@ -169,8 +175,7 @@ def test_ctrl_c_outside_a_prompt_is_reported_too(cli_env, hung_secret_service):
     env = {**cli_env, **hung_secret_service.env, "PYPICREDS_KEYRING_TIMEOUT": "60"}
     main, child = os.openpty()
     proc = subprocess.Popen([str(VENV_BIN / "pypicreds"), "doctor", "pypi"], stdin=child, stdout=child,
-                            stderr=child, env=env, start_new_session=True,
-                            preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
+                            stderr=child, env=env, start_new_session=True, preexec_fn=terminal_with_ctrl_c)
     os.close(child)
     try:
         shown = read_terminal(main, 2)  # doctor is waiting for the keyring by now
