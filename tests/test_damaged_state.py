@@ -380,9 +380,9 @@ _TRICKY_NAMES = ["kept", "kept2", "a", "a.b", "a-b", "a_b", "A", "name", "x" * 6
                           st.booleans()), max_size=8),
        st.sampled_from(_TRICKY_NAMES + ["missing"]), st.sampled_from([None, "demo", "nope"]))
 def test_reading_one_entry_finds_what_the_whole_index_finds(tmp_path_factory, entries, name, project):
-    """Index.reading().find parses only the lines that hold `"name":NAME`: for any index save()
-    wrote (names that are prefixes of others, usernames and records holding the text
-    `"name":"kept"`), it finds exactly the entry Index.load().find does, or none."""
+    """Index.reading().find and .named parse only the lines that hold `"name":NAME`: for any
+    index save() wrote (names that are prefixes of others, usernames and records holding the
+    text `"name":"kept"`), they find exactly what Index.load()'s do."""
     import os
 
     from pypicreds.store.index import Entry, Index
@@ -402,6 +402,8 @@ def test_reading_one_entry_finds_what_the_whole_index_finds(tmp_path_factory, en
         assert (whole is None) == (reading is None)
         if whole is not None:
             assert whole.to_dict() == reading.to_dict()
+        named = ([e.to_dict() for e in Index.load().named(name)], [e.to_dict() for e in Index.reading().named(name)])
+        assert named[0] == named[1]  # upload: every entry of the repository, in the index's order
     finally:
         os.environ.pop("PYPICREDS_HOME") if old is None else os.environ.__setitem__("PYPICREDS_HOME", old)
 

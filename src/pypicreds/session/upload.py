@@ -111,13 +111,13 @@ def upload(
     Everything pypicreds can find wrong (unknown name, no files, bad options, no twine, a store
     that cannot give the token) fails before twine starts."""
     global_options, upload_options = split_twine_options(twine_options or [])
-    index = Index.load()
+    index = Index.reading()  # one repository's entries: parse only their lines
     given: Entry | None = None
     if project is not None:  # as env and exec: no token of P's own, --ttl derives one for P
         given, notes = entry_for(index, name, project, ttl)  # an unknown name fails before any other work
         for note in notes if warn is not None else ():
             warn(note)
-    elif not any(e.name == name for e in index.entries):
+    elif not index.named(name):
         index.get(name)
     files = find_files(patterns)
     if os.environ.get("NO_COLOR") or not sys.stdout.isatty():
@@ -160,7 +160,7 @@ def choose_entry(index: Index, name: str, projects: set[str]) -> Entry:
             return entry
     default = index.find(name, None)
     if default is None:
-        have = sorted(e.project for e in index.entries if e.name == name and e.project)
+        have = sorted(e.project for e in index.named(name) if e.project)
         raise PypicredsError(
             f"no token for {name} covers {', '.join(sorted(projects))}: {name} has tokens only for {', '.join(have)}",
             hint=f"add one with `pypicreds add {name} --project NAME`, or upload each project on its own",

@@ -160,9 +160,10 @@ class Index:
 
     @classmethod
     def reading(cls) -> Index:
-        """The index for a command that only reads one entry (env, exec, upload): in the shape
-        save() writes, find() parses only the lines that can hold the name asked for, not a
-        thousand entries. Never saved (nothing it found is one of `entries`' objects)."""
+        """The index for a command that only reads one repository's entries (env, exec,
+        upload): in the shape save() writes, find() and named() parse only the lines that can
+        hold the name asked for, not a thousand entries. Never saved (nothing they return is
+        one of `entries`' objects)."""
         from .. import fsutil
 
         path = paths.home_file("index.json")
@@ -253,7 +254,7 @@ class Index:
                     return entry
             return None
         if self._lines is not None:
-            return self._find_in_lines(name, project)
+            return next((e for e in self._named_in_lines(name) if e.project == project), None)
         for position, item in enumerate(self._raw):  # only the entry asked for is built (and checked)
             if type(item) is not dict or item.get("name") == name and item.get("project") == project:
                 entry = self._entry_at(position)
@@ -261,10 +262,17 @@ class Index:
                     return entry
         return None
 
-    def _find_in_lines(self, name: str, project: str | None) -> Entry | None:
-        """find() in a read-only index: a line is one entry, and an entry named `name` holds
-        `"name":NAME` as save() writes it (JSON escapes every quote inside a string, so no other
-        text matches). Each such line is parsed and checked; a damaged one is damage as ever."""
+    def named(self, name: str) -> list[Entry]:
+        """Every entry for the repository `name` (its own token and its projects')."""
+        if self._lines is not None:
+            return list(self._named_in_lines(name))
+        return [entry for entry in self.entries if entry.name == name]
+
+    def _named_in_lines(self, name: str):
+        """The entries named `name` of a read-only index: a line is one entry, and an entry
+        named `name` holds `"name":NAME` as save() writes it (JSON escapes every quote inside a
+        string, so no other text matches). Each such line is parsed and checked; a damaged one
+        is damage as ever."""
         needle = '"name":' + jsonio.canonical(name)
         for line in self._lines:
             if needle in line:
@@ -275,9 +283,8 @@ class Index:
                 problem = schema.entry_problem(item)
                 if problem:
                     raise _damaged(self._path, problem)
-                if item["name"] == name and item.get("project") == project:
-                    return Entry.from_json(item)
-        return None
+                if item["name"] == name:
+                    yield Entry.from_json(item)
 
     def get(self, name: str, project: str | None = None) -> Entry:
         entry = self.find(name, project)
