@@ -439,3 +439,37 @@ def test_an_index_read_for_one_entry_is_never_saved(world):
 
     with pytest.raises(RuntimeError):
         Index.reading().save()
+
+
+def test_an_index_crafted_around_its_lines_is_read_whole(world):
+    """Files not in save()'s shape (a second "entries" list, an extra key between entry lines, a
+    name spelled with an escape or a space, CRLF) are read whole by Index.reading: its answer is
+    Index.load()'s (or both say damaged), never an entry the whole file does not hold."""
+    from pypicreds.errors import PypicredsError
+    from pypicreds.store.index import Index
+
+    index = next(Path(world).rglob("index.json"))
+    good = index.read_text()
+    head, *lines, close = good.rstrip("\n").split("\n")
+    kept = next(line.rstrip(",") for line in lines if "\"name\":\"kept\"" in line and "\"project\":" not in line)
+    evil = kept.replace('"url":"http://127.0.0.1:9/legacy/"', '"url":"http://127.0.0.1:9/evil/"')
+    second = next(line.rstrip(",") for line in lines if '"name":"second"' in line)
+    crafted = {
+        "a second entries list": "\n".join([head, evil, '],"entries":[', second, close]) + "\n",
+        "a key between entry lines": "\n".join([head, second + ",", '{}],"junk":[', evil, close]) + "\n",
+        "a version after the entries": "\n".join([head, kept + ",", '{}],"version":2,"z":[', second, close]) + "\n",
+        "an escaped name": "\n".join([head, evil.replace('"name":"kept"', '"name":"\\u006bept"') + ",", kept, close]) + "\n",
+        "a spaced name": "\n".join([head, evil.replace('"name":"kept"', '"name": "kept"') + ",", kept, close]) + "\n",
+        "CRLF": good.replace("\n", "\r\n"),
+    }
+    for what, text in crafted.items():
+        index.write_text(text)
+        answers = []
+        for read in (Index.load, Index.reading):
+            try:
+                found = read().find("kept")
+                answers.append(None if found is None else found.url)
+            except PypicredsError as e:
+                answers.append("damaged" if "damaged" in e.message else e.message)
+        assert answers[0] == answers[1], (what, answers)
+        assert answers[1] != "http://127.0.0.1:9/evil/" or answers[0] == answers[1], what

@@ -192,3 +192,21 @@ def test_output_is_complete_after_the_quick_exit(env, tmp_home, tmp_path):
     target = tmp_path / "listing.txt"
     done = subprocess.run(["sh", "-c", f'"{VENV_BIN / "pypicreds"}" list > "{target}"'], env=buffered, timeout=60)
     assert done.returncode == 0 and target.read_text() == slow_run.stdout
+
+
+def test_a_closed_stdout_or_stderr_is_no_traceback_after_the_quick_exit(env):
+    """Started with stderr (or stdout) closed, Python has no such stream object: the quick exit
+    flushes only the streams there are (it raised AttributeError: exit 1, or a traceback)."""
+    import subprocess
+
+    from realparts import VENV_BIN
+
+    program = str(VENV_BIN / "pypicreds")
+    for args in ("list", "env testpypi --shell json"):
+        done = subprocess.run(["sh", "-c", f'"{program}" {args} 2>&-'], env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0 and done.stdout.strip(), (args, done)
+        closed = subprocess.run(["sh", "-c", f'"{program}" {args} >&-'], env=env, capture_output=True, text=True,
+                                timeout=60)
+        assert closed.returncode == 1 and "pypicreds: error: standard output is closed" in closed.stderr, closed
+        assert "Traceback" not in closed.stderr and closed.stderr.count("\n") == 1, (args, closed.stderr)

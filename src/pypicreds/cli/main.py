@@ -18,6 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     from .argv import take_quiet
 
     args, output.QUIET = take_quiet(sys.argv[1:] if argv is None else list(argv))
+    output.stand_in_for_closed_streams()
     for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a character gets an escape
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:
@@ -43,9 +44,10 @@ def run() -> int:
     code = main()
     if _ONLY_READ:
         try:
-            sys.stdout.flush()
-            sys.stderr.flush()
-        except OSError:  # a closed pipe: the interpreter's own exit reports it, as before
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None:  # (None: started with that descriptor closed)
+                    stream.flush()
+        except (OSError, ValueError):  # a closed pipe: the interpreter's own exit reports it, as before
             return code
         os._exit(code)
     return code

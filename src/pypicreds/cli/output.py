@@ -17,6 +17,32 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 
+class _ClosedOutput:
+    """stdout when pypicreds started with it closed (`>&-`: Python has no stream then):
+    printing data is one clear error, not an AttributeError."""
+
+    def write(self, text: str) -> int:
+        raise PypicredsError("standard output is closed: nothing can be printed",
+                             hint="run pypicreds with its standard output open (not >&-)")
+
+    def writelines(self, lines) -> None:
+        self.write("")
+
+    def flush(self) -> None:
+        pass
+
+
+def stand_in_for_closed_streams() -> None:
+    """A started-closed stderr (`2>&-`) takes messages nowhere, as there is nowhere to say them;
+    a closed stdout makes printing data an error."""
+    if sys.stderr is None:
+        import os
+
+        sys.stderr = open(os.devnull, "w")  # noqa: SIM115 (for the life of the process)
+    if sys.stdout is None:
+        sys.stdout = _ClosedOutput()
+
+
 def data(text: str) -> None:
     lines = text.split("\n")
     if not all(line.isprintable() for line in lines):

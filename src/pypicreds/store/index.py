@@ -126,8 +126,8 @@ class Index:
     @property
     def _raw(self) -> list:
         if self._lines is not None:  # the whole file after all (a hint listing every name)
-            self._lines = None
             self._raw_list = Index._parse(self._path, self._text)[1]
+            self._lines = None
         return self._raw_list
 
     @property
@@ -163,23 +163,36 @@ class Index:
         """The index for a command that only reads one repository's entries (env, exec,
         upload): in the shape save() writes, find() and named() parse only the lines that can
         hold the name asked for, not a thousand entries. Never saved (nothing they return is
-        one of `entries`' objects)."""
+        one of `entries`' objects).
+
+        The shape is checked in C: the header line, then lines that each start with `{` and
+        end with `}` (and a comma but the last), the close; no `": ` and no escaped name, which
+        save() never writes. Anything else is read whole. What a line-by-line read cannot see
+        (a file crafted to hold more than entries inside such lines) is left to `list` and
+        `audit`, which read the whole file: whoever can write the index can change its entries
+        anyway."""
         from .. import fsutil
 
         path = paths.home_file("index.json")
         raw = fsutil.read_file(path, "the index", foreign_ok=False)
-        if raw is None:
-            return cls(path, [], {})
-        try:
-            text = raw.decode("ascii")  # save() writes ASCII: anything else takes the long way
-        except UnicodeDecodeError:
-            text = ""
-        head, _, rest = text.partition("\n")
-        if not (head.endswith(_ENTRIES_OPEN) and rest.endswith(_ENTRIES_CLOSE)):
-            return cls(path, None, *cls._parse(path, raw))
-        extra, _ = cls._parse(path, head[: -len(_ENTRIES_OPEN)] + _NO_ENTRIES)
-        index = cls(path, None, extra)
-        index._text, index._lines, index._read_only = text, rest[: -len(_ENTRIES_CLOSE)].split("\n"), True
+        index = cls(path, [], {}) if raw is None else None
+        if raw is not None:
+            try:
+                text = raw.decode("ascii")  # save() writes ASCII: anything else takes the long way
+            except UnicodeDecodeError:
+                text = ""
+            head, _, rest = text.partition("\n")
+            body = rest[: -len(_ENTRIES_CLOSE)]
+            lines = len(body.split("\n")) - 1 if body else -1
+            if (head.endswith(_ENTRIES_OPEN) and rest.endswith(_ENTRIES_CLOSE) and body.startswith("{")
+                    and body.endswith("}") and body.count("\n{") == body.count("},\n") == lines
+                    and '": ' not in body and '"name":"\\' not in body):
+                extra, _ = cls._parse(path, head[: -len(_ENTRIES_OPEN)] + _NO_ENTRIES)
+                index = cls(path, None, extra)
+                index._text, index._lines = text, body.split("\n")
+            else:
+                index = cls(path, None, *cls._parse(path, raw))
+        index._read_only = True
         return index
 
     _read_only = False
