@@ -186,22 +186,15 @@ def ensure_private_dir(path: Path, what: str = "pypicreds' directory") -> Path:
     """Create `path` as 0700 if missing (parents with default mode). An existing one must be a
     directory of the user's that no one else can write: another user could swap or plant files."""
     try:
-        os.mkdir(path, 0o700)
+        try:
+            os.mkdir(path, 0o700)
+        except FileNotFoundError:  # a missing parent: made with the default mode
+            os.makedirs(os.path.dirname(os.fspath(path)), exist_ok=True)
+            os.mkdir(path, 0o700)
         return path
     except FileExistsError:
         pass
-    except ValueError as e:
-        raise os_error("create", what, path, e) from None
-    except FileNotFoundError:
-        try:
-            os.makedirs(os.path.dirname(os.fspath(path)), exist_ok=True)
-            os.mkdir(path, 0o700)
-            return path
-        except FileExistsError:
-            pass
-        except OSError as e:
-            raise os_error("create", what, path, e) from None
-    except OSError as e:
+    except (OSError, ValueError) as e:
         raise os_error("create", what, path, e) from None
     try:
         info = os.stat(path)
