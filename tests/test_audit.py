@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import configparser
-
 import json
 import os
 import stat
@@ -11,9 +10,8 @@ import time
 from pathlib import Path
 
 import pytest
-
 from macaroon_mint import current, mint
-from realparts import assert_no_secret, run_cli
+from realparts import assert_no_secret, pypirc_of, run_cli, write_pypirc
 
 UNRESTRICTED = mint([current([3, "0a9a1b7e-0000-4000-8000-00000000aaaa"])], location="pypi.org")
 SCOPED = mint([current([1, ["demo-pkg"]])], location="pypi.org")
@@ -26,17 +24,6 @@ PASSPHRASE = "audit test passphrase"
 def env(cli_env):
     """A file store with a passphrase (so no key-file finding unless a test wants one)."""
     return {**cli_env, "PYPICREDS_STORE": "file", "PYPICREDS_PASSPHRASE": PASSPHRASE}
-
-
-def pypirc_of(env) -> Path:
-    return Path(env["HOME"]) / ".pypirc"
-
-
-def write_pypirc(env, text: str, mode: int = 0o600) -> Path:
-    path = pypirc_of(env)
-    path.write_bytes(text.encode())
-    path.chmod(mode)
-    return path
 
 
 def audit(env, *args: str):
@@ -394,8 +381,8 @@ def leave_a_killed_import(env, monkeypatch) -> Path:
     """What a SIGKILL right after the store write leaves: journal, token in the store, its line
     still in .pypirc (KILLED_IMPORT), no index entry. Returns the .pypirc."""
     from pypicreds.recovery import journal as recovery
-    from pypicreds.store.index import Entry
     from pypicreds.store import open_store
+    from pypicreds.store.index import Entry
     from pypicreds.tokens import fingerprint
 
     for name in ("PYPICREDS_STORE", "PYPICREDS_PASSPHRASE"):

@@ -15,9 +15,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from macaroon_mint import current, mint
-from realparts import assert_no_secret, make_wheel, run_cli
+from realparts import assert_no_secret, make_wheel, run_cli, write_pypirc
 
 from pypicreds.tokens import fingerprint
 
@@ -97,12 +96,6 @@ def keyring_set(env, url: str, username: str, secret: str) -> None:
     subprocess.run([sys.executable, "-c", KEYRING_SET, url, username], env=env, input=secret, text=True, check=True)
 
 
-def write(env, text: str) -> None:
-    path = Path(env["HOME"]) / ".pypirc"
-    path.write_text(text)
-    path.chmod(0o600)
-
-
 SCENARIOS = {
     # name: (.pypirc, extra environment, keyring entries, repository asked for, expected password source)
     "builtin-keyring": ("", {}, [(PYPI, "__token__", TOKEN)], "pypi", "keyring"),
@@ -136,7 +129,7 @@ SCENARIOS = {
 def test_doctor_agrees_with_twine(kenv, scenario):
     text, extra, entries, name, source = SCENARIOS[scenario]
     env = {**kenv, **extra}
-    write(env, text)
+    write_pypirc(env, text)
     for url, username, secret in entries:
         keyring_set(env, url, username, secret)
     d = doctor_view(env, name)

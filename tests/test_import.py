@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from macaroon_mint import current, mint
-from realparts import assert_no_secret, run_cli
+from realparts import assert_no_secret, run_cli, write_pypirc
 
 PYPI_TOKEN = mint([current([1, ["demo-pkg"]])], location="pypi.org")
 TEST_TOKEN = mint([current([1, ["demo-pkg"]])], location="test.pypi.org")
@@ -52,20 +52,13 @@ print(s.repository_config["repository"], s.username, hashlib.sha256(s.password.e
 """
 
 
-def write(env, text: str) -> Path:
-    path = Path(env["HOME"]) / ".pypirc"
-    path.write_bytes(text.encode())
-    path.chmod(0o600)
-    return path
-
-
 def without_passwords(text: str) -> str:
     return "".join(line for line in text.splitlines(keepends=True) if not line.startswith("password"))
 
 
 def test_import_moves_every_token_and_keeps_every_other_byte(cli_env):
     env = {**cli_env, "PYPICREDS_PASSPHRASE": "import test"}
-    path = write(env, ORIGINAL)
+    path = write_pypirc(env, ORIGINAL)
     result = run_cli(["import", "--store", "file"], env)
     assert result.returncode == 0, result.stderr
     assert result.stdout == ""
@@ -85,7 +78,7 @@ def test_import_moves_every_token_and_keeps_every_other_byte(cli_env):
 
 def test_imported_into_the_keyring_twine_still_finds_it(cli_env, keyring_service):
     env = {**cli_env, **keyring_service.env}
-    write(env, ORIGINAL)
+    write_pypirc(env, ORIGINAL)
     result = run_cli(["import"], env)  # default store: the usable keyring
     assert result.returncode == 0, result.stderr
     assert "keyring" in result.stderr.lower()
@@ -102,7 +95,7 @@ def test_imported_into_the_keyring_twine_still_finds_it(cli_env, keyring_service
 
 
 def test_a_token_that_cannot_be_stored_stays(cli_env):
-    path = write(cli_env, ORIGINAL)
+    path = write_pypirc(cli_env, ORIGINAL)
     result = run_cli(["import", "--store", "keyring"], cli_env)  # the failing keyring backend
     assert result.returncode == 1
     assert "kept the password of [pypi]" in result.stderr and "keyring" in result.stderr
@@ -115,7 +108,7 @@ def test_a_token_that_cannot_be_stored_stays(cli_env):
 def test_a_plaintext_keyring_is_passed_over(cli_env):
     env = {**cli_env, "PYTHON_KEYRING_BACKEND": "keyrings.alt.file.PlaintextKeyring",
            "PYPICREDS_PASSPHRASE": "import test"}
-    write(env, f"[distutils]\nindex-servers = pypi\n\n[pypi]\npassword = {PYPI_TOKEN}\n")
+    write_pypirc(env, f"[distutils]\nindex-servers = pypi\n\n[pypi]\npassword = {PYPI_TOKEN}\n")
     result = run_cli(["import"], env)
     assert result.returncode == 0, result.stderr
     assert "plain text" in result.stderr
@@ -140,7 +133,7 @@ def test_a_token_added_with_plaintext_only_loses_its_line(cli_env):
 def test_a_password_that_is_not_a_token_stays_for_pypi(cli_env):
     env = {**cli_env, "PYPICREDS_STORE": "file", "PYPICREDS_PASSPHRASE": "import test"}
     original = "[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = me\npassword = my old password\n"
-    path = write(env, original)
+    path = write_pypirc(env, original)
     result = run_cli(["import"], env)
     assert result.returncode == 1
     assert "kept the password of [pypi]" in result.stderr and "not a token pypicreds can store" in result.stderr
@@ -150,7 +143,7 @@ def test_a_password_that_is_not_a_token_stays_for_pypi(cli_env):
 
 def test_when_the_index_cannot_be_written_every_line_goes_back_where_it_was(cli_env, tmp_path):
     env = {**cli_env, "PYPICREDS_STORE": "file", "PYPICREDS_PASSPHRASE": "import test"}
-    path = write(env, ORIGINAL)
+    path = write_pypirc(env, ORIGINAL)
     home = Path(env["PYPICREDS_HOME"])
     home.mkdir(parents=True, exist_ok=True)
     (home / "index.json").symlink_to(tmp_path / "missing-dir" / "index.json")  # a real write failure
@@ -171,13 +164,13 @@ def test_an_import_killed_while_undoing_is_undone_exactly_by_the_next_command(cl
     failed, then SIGKILL): token in the store, line out of .pypirc, journal in phase rollback."""
     from pypicreds import pypirc
     from pypicreds.recovery import journal as recovery
-    from pypicreds.store.index import Entry
     from pypicreds.store import open_store
+    from pypicreds.store.index import Entry
     from pypicreds.tokens import fingerprint
 
     env = {**cli_env, "PYPICREDS_STORE": "file", "PYPICREDS_PASSPHRASE": "import test"}
     monkeypatch.setenv("PYPICREDS_PASSPHRASE", env["PYPICREDS_PASSPHRASE"])
-    path = write(env, ORIGINAL)
+    path = write_pypirc(env, ORIGINAL)
     entry = Entry(name="corp", url="https://pkgs.example.org/upload/", username="deploy", store="file",
                   fingerprint=fingerprint(CORP_PASSWORD), masked="c…d", added="2024-01-01T00:00:00Z",
                   pypirc=str(path))

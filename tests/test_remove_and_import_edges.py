@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import json
 import stat
-from pathlib import Path
 
 import pytest
-
 from macaroon_mint import current, mint
-from realparts import assert_no_secret, run_cli
+from realparts import assert_no_secret, pypirc_of, run_cli, write_pypirc
 
 TOKEN = mint([current([1, ["demo-pkg"]])], location="pypi.org")
 TEST_TOKEN = mint([current([1, ["demo-pkg"]])], location="test.pypi.org")
@@ -22,17 +20,6 @@ def env(cli_env):
     return {**cli_env, "PYPICREDS_STORE": "file", "PYPICREDS_PASSPHRASE": "remove edges"}
 
 
-def pypirc(env) -> Path:
-    return Path(env["HOME"]) / ".pypirc"
-
-
-def write(env, text: str) -> Path:
-    path = pypirc(env)
-    path.write_bytes(text.encode())
-    path.chmod(0o600)
-    return path
-
-
 def listed(env) -> list[dict]:
     return json.loads(run_cli(["list", "--json"], env).stdout)
 
@@ -42,7 +29,7 @@ def listed(env) -> list[dict]:
 
 def test_remove_says_it_keeps_a_hand_written_section_and_how_to_remove_it(env):
     original = f"[distutils]\nindex-servers =\n    internal\n\n[internal]\n# mine\nrepository = {URL}\nusername = alice\n"
-    path = write(env, original)
+    path = write_pypirc(env, original)
     assert run_cli(["add", "internal", "--url", URL, "--username", "alice", "--token-stdin"], env,
                    input="secret").returncode == 0
     result = run_cli(["remove", "internal"], env)
@@ -54,7 +41,7 @@ def test_remove_says_it_keeps_a_hand_written_section_and_how_to_remove_it(env):
 
 def test_remove_of_a_token_added_with_no_pypirc_mentions_a_section_of_that_name(env):
     original = f"[distutils]\nindex-servers = internal\n\n[internal]\nrepository = {URL}\nusername = alice\n"
-    path = write(env, original)
+    path = write_pypirc(env, original)
     assert run_cli(["add", "internal", "--url", URL, "--username", "alice", "--no-pypirc", "--token-stdin"], env,
                    input="secret").returncode == 0
     result = run_cli(["remove", "internal"], env)
@@ -64,18 +51,18 @@ def test_remove_of_a_token_added_with_no_pypirc_mentions_a_section_of_that_name(
 
 def test_remove_keeps_a_pypirc_it_created_and_says_it_is_empty(env):
     """The file add created stays (empty, 0600): the user may have other plans for it."""
-    assert not pypirc(env).exists()
+    assert not pypirc_of(env).exists()
     assert run_cli(["add", "testpypi", "--token-stdin"], env, input=TEST_TOKEN).returncode == 0
     result = run_cli(["remove", "testpypi"], env)
     assert result.returncode == 0, result.stderr
-    assert pypirc(env).exists() and pypirc(env).read_text() == ""
-    assert stat.S_IMODE(pypirc(env).stat().st_mode) == 0o600
+    assert pypirc_of(env).exists() and pypirc_of(env).read_text() == ""
+    assert stat.S_IMODE(pypirc_of(env).stat().st_mode) == 0o600
     assert "is now empty" in result.stderr
 
 
 def test_remove_of_a_password_only_in_pypirc_says_what_happens_to_it(env):
     original = f"[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = __token__\npassword = {TOKEN}\n"
-    path = write(env, original)
+    path = write_pypirc(env, original)
     result = run_cli(["remove", "pypi"], env)
     assert result.returncode == 1
     assert path.read_text() == original
@@ -89,7 +76,7 @@ def test_remove_of_a_plaintext_token_says_the_password_line_went_too(env):
     assert run_cli(["add", "pypi", "--plaintext", "--token-stdin"], env, input=TOKEN).returncode == 0
     result = run_cli(["remove", "pypi"], env)
     assert result.returncode == 0
-    assert "password" not in pypirc(env).read_text()
+    assert "password" not in pypirc_of(env).read_text()
     assert "with its plaintext password" in result.stderr, result.stderr
 
 
@@ -97,7 +84,7 @@ def test_remove_keep_pypirc_of_a_plaintext_token_says_the_password_stays(env):
     assert run_cli(["add", "pypi", "--plaintext", "--token-stdin"], env, input=TOKEN).returncode == 0
     result = run_cli(["remove", "pypi", "--keep-pypirc"], env)
     assert result.returncode == 0
-    assert "password" in pypirc(env).read_text()
+    assert "password" in pypirc_of(env).read_text()
     assert "still holds the token as a plaintext password" in result.stderr, result.stderr
 
 
@@ -107,7 +94,7 @@ LAST_LINE = "[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = __token__\n
 
 
 def test_import_of_a_password_on_the_last_line_without_newline_keeps_every_other_byte(env):
-    path = write(env, LAST_LINE.format(TOKEN))
+    path = write_pypirc(env, LAST_LINE.format(TOKEN))
     result = run_cli(["import"], env)
     assert result.returncode == 0, result.stderr
     assert path.read_text() == "[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = __token__\n"
@@ -115,7 +102,7 @@ def test_import_of_a_password_on_the_last_line_without_newline_keeps_every_other
 
 
 def test_audit_fix_of_an_empty_password_on_the_last_line_keeps_every_other_byte(env):
-    path = write(env, LAST_LINE.format(""))
+    path = write_pypirc(env, LAST_LINE.format(""))
     result = run_cli(["audit", "--fix"], env)
     assert "removed the empty" in result.stderr, result.stderr
     assert path.read_text() == "[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = __token__\n"
@@ -123,7 +110,7 @@ def test_audit_fix_of_an_empty_password_on_the_last_line_keeps_every_other_byte(
 
 def test_add_then_remove_in_a_file_without_final_newline_is_still_exact(env):
     original = "[distutils]\nindex-servers = pypi\n\n[pypi]\nusername = __token__"
-    path = write(env, original)
+    path = write_pypirc(env, original)
     assert run_cli(["add", "testpypi", "--token-stdin"], env, input=TEST_TOKEN).returncode == 0
     assert run_cli(["remove", "testpypi"], env).returncode == 0
     assert path.read_text() == original

@@ -460,6 +460,19 @@ class PyPIServer:
 # --- running the CLI and checking for leaks -----------------------------------------------------
 
 
+def pypirc_of(env: dict[str, str]) -> Path:
+    """The .pypirc that pypicreds and twine read in the sandbox `env` (in its HOME)."""
+    return Path(env["HOME"]) / ".pypirc"
+
+
+def write_pypirc(env: dict[str, str], text: str, mode: int = 0o600) -> Path:
+    """`text` as the sandbox's .pypirc (UTF-8, as given), with `mode`."""
+    path = pypirc_of(env)
+    path.write_bytes(text.encode())
+    path.chmod(mode)
+    return path
+
+
 def run_cli(
     args: list[str],
     env: dict[str, str],
