@@ -23,7 +23,7 @@ import time
 import pytest
 
 from publishing import PUBLISHERS_BIN, PUBLISHERS_PYTHON, new_token, publisher_env, require_publishers, run_tool
-from realparts import VENV_BIN, read_terminal
+from realparts import VENV_BIN, read_terminal, stop_process
 
 URL = "http://127.0.0.1:9/backend/legacy/"
 KEYRING = str(PUBLISHERS_BIN / "keyring")
@@ -146,9 +146,7 @@ def test_a_passphrase_vault_without_the_variable_answers_not_found_at_once_at_a_
         shown = read_terminal(master, 30, exited=lambda: proc.poll() is not None)
         proc.wait(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         os.close(master)
         os.close(slave)
     assert proc.returncode == 1  # keyring's "not found"

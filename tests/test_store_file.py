@@ -20,7 +20,7 @@ from pypicreds import fsutil
 from pypicreds.errors import StoreError, VaultError
 from pypicreds.store import TokenKey
 from pypicreds.store.file import CHECK_PLAINTEXT, FileStore, derive_key
-from realparts import read_terminal
+from realparts import read_terminal, stop_process
 from store_contract import KEY, OTHER, PROJECT, TOKEN_A, TOKEN_B, StoreContract
 
 PASSPHRASE = "correct horse battery staple"
@@ -545,9 +545,7 @@ def test_passphrase_prompt_uses_the_terminal_not_stdout(home, monkeypatch):
         stdout, stderr = proc.communicate(timeout=30)
         terminal += read_terminal(master, 2, until=b"\n")
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
+        stop_process(proc)
         os.close(master)
         os.close(slave)
     assert proc.returncode == 0, stderr
