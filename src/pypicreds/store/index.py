@@ -149,14 +149,8 @@ class Index:
 
     @classmethod
     def load(cls) -> Index:
-        from .. import fsutil
-
-        path = paths.home_file("index.json")
-        raw = fsutil.read_file(path, "the index", foreign_ok=False)
-        if raw is None:
-            return cls(path, [], {})
-        extra, entries = cls._parse(path, raw)
-        return cls(path, None, extra, entries)
+        path, raw = cls._read()
+        return cls(path, [], {}) if raw is None else cls(path, None, *cls._parse(path, raw))
 
     @classmethod
     def reading(cls) -> Index:
@@ -171,29 +165,36 @@ class Index:
         (a file crafted to hold more than entries inside such lines) is left to `list` and
         `audit`, which read the whole file: whoever can write the index can change its entries
         anyway."""
+        path, raw = cls._read()
+        index = cls(path, [], {}) if raw is None else cls._by_lines(path, raw)
+        index._read_only = True
+        return index
+
+    @classmethod
+    def _by_lines(cls, path: str, raw: bytes) -> Index:
+        try:
+            text = raw.decode("ascii")  # save() writes ASCII: anything else takes the long way
+        except UnicodeDecodeError:
+            return cls(path, None, *cls._parse(path, raw))
+        head, _, rest = text.partition("\n")
+        body = rest[: -len(_ENTRIES_CLOSE)]
+        # every line break between `},` and `{` (one count: the four characters hold one break);
+        # a space first, as most indexes hold none
+        if not (head.endswith(_ENTRIES_OPEN) and rest.endswith(_ENTRIES_CLOSE) and body.startswith("{")
+                and body.endswith("}") and body.count("},\n{") == body.count("\n")
+                and (" " not in body or '": ' not in body) and '"name":"\\' not in body):
+            return cls(path, None, *cls._parse(path, raw))
+        extra, _ = cls._parse(path, head[: -len(_ENTRIES_OPEN)] + _NO_ENTRIES)
+        index = cls(path, None, extra)
+        index._text, index._lines = text, body.split("\n")
+        return index
+
+    @staticmethod
+    def _read() -> tuple[str, bytes | None]:
         from .. import fsutil
 
         path = paths.home_file("index.json")
-        raw = fsutil.read_file(path, "the index", foreign_ok=False)
-        index = cls(path, [], {}) if raw is None else None
-        if raw is not None:
-            try:
-                text = raw.decode("ascii")  # save() writes ASCII: anything else takes the long way
-            except UnicodeDecodeError:
-                text = ""
-            head, _, rest = text.partition("\n")
-            body = rest[: -len(_ENTRIES_CLOSE)]
-            lines = len(body.split("\n")) - 1 if body else -1
-            if (head.endswith(_ENTRIES_OPEN) and rest.endswith(_ENTRIES_CLOSE) and body.startswith("{")
-                    and body.endswith("}") and body.count("\n{") == body.count("},\n") == lines
-                    and '": ' not in body and '"name":"\\' not in body):
-                extra, _ = cls._parse(path, head[: -len(_ENTRIES_OPEN)] + _NO_ENTRIES)
-                index = cls(path, None, extra)
-                index._text, index._lines = text, body.split("\n")
-            else:
-                index = cls(path, None, *cls._parse(path, raw))
-        index._read_only = True
-        return index
+        return path, fsutil.read_file(path, "the index", foreign_ok=False)
 
     _read_only = False
 
