@@ -127,7 +127,7 @@ def test_add_and_the_editor_refuse_a_url_with_credentials(cli_env):
                               url=f"https://bob:{SECRET}@example.org/x/")
 
 
-# Records the argv of every Python process (twine check, twine upload) started with it on PYTHONPATH.
+# Records the argv of every Python process started with it on PYTHONPATH (pypicreds, exec's child).
 SITECUSTOMIZE = """
 import os
 with open("/proc/self/cmdline", "rb") as cmdline, open(os.environ["ARGV_LOG"], "ab") as log:
@@ -150,7 +150,8 @@ def test_no_child_argv_holds_a_token_or_url_credentials(cli_env, pypiserver, tmp
     exec_ = run_cli(["exec", "local", "--", sys.executable, "-c", "pass"], env)
     assert exec_.returncode == 0, exec_.stderr
     argvs = log.read_text()
-    assert " -m twine " in argvs and " check " in argvs and " upload " in argvs, argvs  # the spy saw the children
+    assert " upload local " in argvs and " exec local " in argvs and " -c pass" in argvs, argvs  # the spy saw all
+    assert "twine" not in argvs  # upload starts no twine process: twine takes pypicreds' own over
     assert_no_secret(token, argvs)
     assert_no_secret(token[9:41], argvs)
 

@@ -44,6 +44,16 @@ class Interrupted(Exception):
         self.line_ended = line_ended
 
 
+class TakeOver(BaseException):
+    """Not a failure: a command that ends by running another program's main in this process
+    (`upload` runs twine's). Raised where an exec would be, once pypicreds' part is done. A
+    BaseException, as SystemExit is, so that no handler on the way (guarded's, click's) takes
+    it for an error: cli.main.run catches it and calls run(), whose result is the exit status."""
+
+    def run(self) -> object:
+        raise NotImplementedError
+
+
 class UsageError(PypicredsError):
     exit_code = ExitCode.USAGE
 

@@ -140,7 +140,7 @@ def exit_status(returncode: int) -> int:
 
 def upload(name: str, files: list[str], skip_check: bool, project: str | None, ttl: str | None,
            twine_options: list[str], verbose: bool = False) -> None:
-    """Returns only by raising: twine replaces this process. `verbose`: twine's own --verbose,
+    """Returns only by raising: twine takes this process over. `verbose`: twine's own --verbose,
     which its error messages tell people to retry with."""
     from ..recovery import repair_if_needed
     from ..session import upload as uploading
@@ -151,7 +151,7 @@ def upload(name: str, files: list[str], skip_check: bool, project: str | None, t
     if verbose:
         twine_options = ["--verbose", *twine_options]
     uploading.upload(name, files, skip_check=skip_check, twine_options=twine_options, project=project,
-                     ttl=ttl_seconds(ttl), warn=output.note, before_exec=output.repairs)  # say it before exec
+                     ttl=ttl_seconds(ttl), warn=output.note, before_upload=output.repairs)  # before twine takes over
 
 
 def list_(json_: bool) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ..errors import ExitCode, Interrupted, PypicredsError
+from ..errors import ExitCode, Interrupted, PypicredsError, TakeOver
 from . import output
 
 TYPE_CHECKING = False
@@ -18,11 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     from .argv import take_quiet
 
     args, output.QUIET = take_quiet(sys.argv[1:] if argv is None else list(argv))
-    output.stand_in_for_closed_streams()
-    for stream in (sys.stdout, sys.stderr):  # a terminal that cannot show a character gets an escape
-        reconfigure = getattr(stream, "reconfigure", None)
-        if reconfigure is not None:
-            reconfigure(errors="backslashreplace")
+    output.prepare_streams()
     from ..system import supported
 
     if not supported():  # before anything could fail half-way (the lock needs flock)
@@ -36,12 +32,20 @@ def main(argv: list[str] | None = None) -> int:
     return run_typer(args)
 
 
-def run() -> int:
-    """The `pypicreds` program: main(), and after a command that only read (`env`, `list`), an
-    exit that skips the interpreter's teardown. Freeing a large index object by object took a
+def run() -> object:
+    """The `pypicreds` program: main(); then the program a command handed this process to
+    (TakeOver: `upload` runs twine), outside every handler of ours, so that its output, its
+    errors and its exit status are its own; or, after a command that only read (`env`, `list`),
+    an exit that skips the interpreter's teardown. Freeing a large index object by object took a
     fifth of `list`'s own time, and nothing is left to close: the output is flushed here. (Not
     main(): the tests run that in-process.)"""
-    code = main()
+    program = None
+    try:
+        code = main()
+    except TakeOver as taken:
+        program = taken  # run below, not in this except: its errors are not "during" ours
+    if program is not None:
+        return hand_over(program)
     if _ONLY_READ:
         try:  # (main() stood in for a stream the process started without)
             sys.stdout.flush()
@@ -53,6 +57,30 @@ def run() -> int:
 
 
 _ONLY_READ = False
+
+
+def hand_over(program: TakeOver) -> object:
+    """Run the program that takes this process over, and end as its own process would: with its
+    exit status; or, for an exception it lets out, with Python's report of it (no frame of ours
+    on top) and exit 1, or death by SIGINT for Ctrl-C, as Python ends."""
+    output.restore_streams()
+    try:
+        return program.run()
+    except SystemExit:
+        raise
+    except BaseException as e:
+        ours = os.path.dirname(os.path.dirname(__file__)) + os.sep
+        frames = e.__traceback__
+        while frames is not None and frames.tb_frame.f_code.co_filename.startswith(ours):
+            frames = frames.tb_next
+        sys.excepthook(type(e), e.with_traceback(frames), frames)
+        if isinstance(e, KeyboardInterrupt):
+            import signal
+
+            from .actions import exit_status
+
+            return exit_status(-signal.SIGINT)
+        return ExitCode.ERROR
 
 
 def _unsupported() -> None:

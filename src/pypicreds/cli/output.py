@@ -32,6 +32,33 @@ class _ClosedOutput:
         pass
 
 
+_started_with: dict = {}  # stream -> the `errors` it had before prepare_streams
+
+
+def prepare_streams() -> None:
+    """Streams fit for pypicreds' output: a stand-in for a closed one, and a character the
+    terminal cannot show written as an escape rather than failing."""
+    stand_in_for_closed_streams()
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            _started_with.setdefault(stream, stream.errors)
+            reconfigure(errors="backslashreplace")
+
+
+def restore_streams() -> None:
+    """The streams as the interpreter started them, for a program that takes this process over
+    (twine): what it prints, and how it fails to, is as if it had been started on its own."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe: the program finds it closed too
+            pass
+    for stream, errors in _started_with.items():
+        stream.reconfigure(errors=errors)
+    sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+
+
 def stand_in_for_closed_streams() -> None:
     """A started-closed stderr (`2>&-`) takes messages nowhere, as there is nowhere to say them;
     a closed stdout makes printing data an error."""

@@ -1,9 +1,12 @@
-"""The one place that runs twine: `python -m twine` of this interpreter, credentials in its
-environment only, never in its argv (argv is visible to every user through ps).
+"""The one place that runs twine: twine's own main, in this process, with the credentials in
+the environment only, never in an argv (argv is visible to every user through ps).
 
-pypicreds never imports twine. `twine check` runs as a child; `twine upload` replaces the
-pypicreds process (exec, as `pypicreds exec` does), so its output, signals and exit code are
-twine's own and no pypicreds process stays around holding the token."""
+pypicreds imports twine only here, after its own part is done: `twine check`, then `twine
+upload`, which takes the process over (TakeOver: run by cli.main.run outside every handler of
+ours), so that its output, its errors, its signals and its exit status are twine's own, as with
+an exec, without a second interpreter starting and importing twine twice. It is the twine of
+pypicreds' environment, never a `twine` directory in the working directory (which
+`python -m twine` would run)."""
 
 from __future__ import annotations
 
@@ -11,11 +14,11 @@ import os
 import sys
 
 from .. import tokens
-from ..errors import PypicredsError, TokenFormatError, UsageError
+from ..errors import PypicredsError, TakeOver, TokenFormatError, UsageError
 from ..reveal import reveal_entry
 from ..store.index import Entry, Index
 from . import ci, distmeta
-from .execute import child_environ, replace_process
+from .execute import child_environ
 from .variables import entry_for, short_lived, variables_for
 
 # twine's own options that pypicreds sets itself: passing them too would send the stored token
@@ -73,14 +76,45 @@ def split_twine_options(options: list[str]) -> tuple[list[str], list[str]]:
     return [o for o in options if o in GLOBAL_OPTIONS], [o for o in options if o not in GLOBAL_OPTIONS]
 
 
-def twine_command() -> list[str]:
-    """`python -m twine` of this interpreter (twine is a dependency of pypicreds)."""
+def check_twine_installed() -> None:
+    """twine is a dependency of pypicreds, but an environment can lose it."""
     if not _findable("twine"):
         raise PypicredsError(
             f"twine is not installed for {sys.executable}",
             hint="install it into pypicreds' environment: `python -m pip install twine`",
         )
-    return [sys.executable, "-m", "twine"]
+
+
+def twine_main(argv: list[str]) -> object:
+    """twine's main as its own program runs it (it reads its arguments from sys.argv); returns
+    what twine's program would exit with (True for a failure it reported)."""
+    import gc
+
+    gc.enable()  # the fast path turned the collector off for its own few milliseconds
+    sys.argv = ["twine", *argv]
+    from twine.__main__ import main
+
+    return main()
+
+
+class TwineUpload(TakeOver):
+    """`twine upload` taking this process over: raised where an exec would be, run by
+    cli.main.run once nothing of pypicreds' is left to do. Only the arguments show in a
+    traceback, never the environment that holds the token."""
+
+    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
+        super().__init__("twine upload")
+        self.argv, self.env = argv, env
+
+    def run(self) -> object:
+        import resource
+
+        # An upload can take minutes, and this process held the vault's key: no core file of it
+        # (a core dump handler such as systemd-coredump honours the limit too).
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        os.environ.clear()  # the environment twine's process would have had: no passphrase
+        os.environ.update(self.env)
+        return twine_main(self.argv)
 
 
 def _findable(module: str) -> bool:
@@ -103,10 +137,11 @@ def upload(
     project: str | None = None,
     ttl: int | None = None,
     warn=None,
-    before_exec=None,
+    before_upload=None,
 ) -> None:
-    """`twine check`, then `twine upload` in place of this process. Returns only by raising.
-    `warn(text)` is called with each warning, and `before_exec()` just before twine starts.
+    """`twine check`, then `twine upload` taking this process over (TwineUpload). Returns only
+    by raising. `warn(text)` is called with each warning, and `before_upload()` just before twine
+    uploads.
 
     Everything pypicreds can find wrong (unknown name, no files, bad options, no twine, a store
     that cannot give the token) fails before twine starts."""
@@ -124,7 +159,7 @@ def upload(
         # twine colours a pipe whenever TERM looks capable, NO_COLOR or not
         global_options = [*dict.fromkeys([*global_options, "--no-color"])]
         upload_options = [*dict.fromkeys([*upload_options, "--disable-progress-bar"])]
-    twine = [*twine_command(), *global_options]
+    check_twine_installed()
     projects = {distmeta.project_name(f) for f in files}
     entry = given or choose_entry(index, name, projects)
     token = reveal_entry(entry, index)  # a store problem fails before the check
@@ -137,18 +172,18 @@ def upload(
             preflight(entry, token, projects)  # narrowed to the project: the files must be its own
     ci.announce([token], child_writes_stdout=True)  # before twine writes anything to the log
     variables = variables_for(entry, token)
-    if not skip_check:
-        if run_child([*twine, "check", "--", *files], child_environ()) != 0:  # no credentials needed
-            raise PypicredsError(
-                "twine check failed, so nothing was uploaded",
-                hint="fix the package metadata, or pass --skip-check",
-            )
+    if not skip_check and twine_main([*global_options, "check", "--", *files]):  # no credentials needed
+        raise PypicredsError(
+            "twine check failed, so nothing was uploaded",
+            hint="fix the package metadata, or pass --skip-check",
+        )
     env = {**child_environ(), **variables}
     del env["TWINE_REPOSITORY_URL"]  # given as --repository-url below (one obvious source)
+    if before_upload is not None:
+        before_upload()
     # ours last: with argparse the last occurrence of an option wins
-    command = [*twine, "upload", "--non-interactive", *upload_options,
-               "--repository-url", entry.url, "--", *files]
-    replace_process(command[0], command, env, before_exec=before_exec)
+    raise TwineUpload([*global_options, "upload", "--non-interactive", *upload_options,
+                       "--repository-url", entry.url, "--", *files], env)
 
 
 def choose_entry(index: Index, name: str, projects: set[str]) -> Entry:
@@ -205,25 +240,3 @@ def preflight(entry: Entry, token: str, projects: set[str]) -> list[str]:
             "or upload those files separately",
         )
     return warnings
-
-
-def run_child(command: list[str], env) -> int:
-    """Run `command` in the foreground; returns its exit code (128+N when a signal killed it).
-
-    SIGTERM and SIGHUP sent to pypicreds are passed on, so stopping pypicreds stops twine too
-    (Ctrl-C already reaches both: they share the terminal's process group)."""
-    import signal
-    import subprocess
-
-    child = subprocess.Popen(command, env=env)
-    forwarded = (signal.SIGTERM, signal.SIGHUP)
-    previous = {sig: signal.signal(sig, lambda signum, _frame: child.send_signal(signum)) for sig in forwarded}
-    try:
-        code = child.wait()
-    except KeyboardInterrupt:
-        child.wait()  # twine got the same Ctrl-C; let it report and finish
-        raise
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
-    return 128 - code if code < 0 else code
