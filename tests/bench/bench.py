@@ -94,11 +94,15 @@ def report(rows: list[Row], args) -> int:
           f"  {'A MiB':>6} {'B MiB':>6}  result")
     missed = 0
     for row in rows:
-        budget = row.budget * args.slack
-        ok = row.ratio <= budget
-        missed += not ok
+        if row.budget is None:  # for orientation only
+            shown, result = f"{'-':>7}", "info"
+        else:
+            budget = row.budget * args.slack
+            ok = row.ratio <= budget
+            missed += not ok
+            shown, result = f"{budget:7.2f}", "ok" if ok else "MISSED"
         print(f"{row.command[:62]:<62} {row.baseline[:46]:<46} {row.a.seconds * 1000:7.1f} "
-              f"{row.b.seconds * 1000:7.1f} {row.ratio:6.2f} {budget:7.2f}  {row.a.mib:6.1f} {row.b.mib:6.1f}  {'ok' if ok else 'MISSED'}")
+              f"{row.b.seconds * 1000:7.1f} {row.ratio:6.2f} {shown}  {row.a.mib:6.1f} {row.b.mib:6.1f}  {result}")
     print(f"medians of {args.rounds} alternating rounds ({args.upload_rounds} for uploads); slack {args.slack:g}; "
           f"MiB: median peak RSS of {MEMORY_RUNS} more runs (GNU time)")
     return 1 if missed else 0

@@ -23,7 +23,7 @@ TESTPYPI_URL = "https://test.pypi.org/legacy/"
 
 
 class Row:
-    def __init__(self, key: str, command: str, baseline: str, budget: float, a: "Runs", b: "Runs") -> None:
+    def __init__(self, key: str, command: str, baseline: str, budget: float | None, a: "Runs", b: "Runs") -> None:
         self.key, self.command, self.baseline, self.budget = key, command, baseline, budget
         self.a, self.b = a, b
 
@@ -320,14 +320,15 @@ def row_exec_mask(tmp: Path, rounds: int) -> Row:
                "pypicreds exec --no-mask -- CHILD (the child alone)", 1.10, a, b)
 
 
-def publisher_twine(tmp: Path, rounds: int, secret: str, env: dict, b_env: dict, b_args: list[str]):
+def publisher_twine(tmp: Path, rounds: int, secret: str, env: dict, b_env: dict, b_args: list[str],
+                    a_args: tuple[str, ...] = ("-r", "local")):
     """Upload wheels with the publishers' twine: A as `twine upload -r local`, B as given."""
     dist = tmp / "dist"
     dist.mkdir(parents=True, exist_ok=True)
     wheels = iter([make_wheel(dist, "bench-backend", f"1.{i}") for i in range(2 * runs_needed(rounds))])
     twine = [str(PUBLISHERS_PYTHON), "-m", "twine", "--no-color", "upload", "--non-interactive",
              "--disable-progress-bar"]
-    return alternate(rounds, lambda: run([*twine, "-r", "local", str(next(wheels))], env),
+    return alternate(rounds, lambda: run([*twine, *a_args, str(next(wheels))], env),
                      lambda: run([*twine, *b_args, str(next(wheels))], b_env), envs=[env, b_env])
 
 
@@ -343,6 +344,66 @@ def row_upload_backend(tmp: Path, rounds: int) -> Row:
         a, b = publisher_twine(tmp, rounds, secret, env, b_env, [])
     return Row("upload-backend", "twine upload -r NAME, token via pypicreds' keyring backend",
                "twine upload, the same token in TWINE_PASSWORD", 1.10, a, b)
+
+
+# A keyring backend that answers from memory, found by keyring's own discovery (a distribution on
+# PYTHONPATH with a `keyring.backends` entry point): what any keyring lookup costs twine, and no more.
+FLOOR_BACKEND = """
+from keyring.backend import KeyringBackend
+
+class FloorKeyring(KeyringBackend):
+    priority = 1  # above pypicreds' 0.25: keyring's chainer asks it first
+    def get_password(self, service, username):
+        return {token!r} if username == "__token__" else None
+    def set_password(self, service, username, password):
+        raise NotImplementedError
+    def delete_password(self, service, username):
+        raise NotImplementedError
+"""
+
+
+def floor_backend(where: Path, secret: str) -> str:
+    """A directory to put on PYTHONPATH that installs FLOOR_BACKEND, answering with `secret`."""
+    info = where / "bench_floor_keyring-0.dist-info"
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: bench-floor-keyring\nVersion: 0\n")
+    (info / "entry_points.txt").write_text("[keyring.backends]\nfloor = bench_floor_keyring\n")
+    (where / "bench_floor_keyring.py").write_text(FLOOR_BACKEND.format(token=secret))
+    return str(where)
+
+
+def row_upload_backend_floor(tmp: Path, rounds: int) -> Row:
+    """What pypicreds' backend adds to the least any keyring lookup costs: the same twine, keyring
+    choosing by itself, the token from pypicreds' vault (A) or from a backend that answers from
+    memory (B), with pypicreds installed on both sides (B's keyring loads it, and asks the other
+    backend first). The rest of the upload-backend row is keyring's start (see keyring-floor)."""
+    secret = token()
+    (tmp / "nothing").mkdir(parents=True)
+    env = sandbox(tmp, PYTHONPATH=str(tmp / "nothing"))  # the same sys.path length on both sides
+    with PyPIServer(tmp / "pypiserver", {"__token__": secret}) as server:
+        add(env, "local", secret, "--url", server.url)
+        b_env = {**env, "PYTHONPATH": floor_backend(tmp / "floor", secret)}
+        a, b = publisher_twine(tmp, rounds, secret, env, b_env, ["-r", "local"])
+    return Row("upload-backend-floor", "twine upload -r NAME, token via pypicreds' keyring backend",
+               "twine upload -r NAME, token from a backend in memory", 1.10, a, b)
+
+
+def row_keyring_floor(tmp: Path, rounds: int) -> Row:
+    """For orientation, no budget: the least a keyring lookup costs twine (a backend that answers
+    from memory) against the token in TWINE_PASSWORD, with which twine never starts keyring. On
+    Linux most of it is keyring importing every backend: its macOS one runs ctypes' find_library
+    (ldconfig, gcc) three times, its Secret Service one imports secretstorage and cryptography."""
+    secret = token()
+    (tmp / "nothing").mkdir(parents=True)
+    env = sandbox(tmp, PYTHONPATH=str(tmp / "nothing"))
+    with PyPIServer(tmp / "pypiserver", {"__token__": secret}) as server:
+        pypirc = f"[distutils]\nindex-servers = local\n\n[local]\nrepository = {server.url}\nusername = __token__\n"
+        (tmp / ".pypirc").write_text(pypirc)
+        a_env = {**env, "PYTHONPATH": floor_backend(tmp / "floor", secret)}
+        b_env = {**env, "TWINE_USERNAME": "__token__", "TWINE_PASSWORD": secret, "TWINE_REPOSITORY_URL": server.url}
+        a, b = publisher_twine(tmp, rounds, secret, a_env, b_env, [], a_args=["-r", "local"])
+    return Row("keyring-floor", "twine upload -r NAME, token from a backend in memory",
+               "twine upload, the same token in TWINE_PASSWORD", None, a, b)
 
 
 def row_upload_backend_keyring(tmp: Path, rounds: int, service) -> Row:
@@ -402,6 +463,8 @@ ROWS = {
     "upload": (row_upload, False, True),
     "exec-mask": (row_exec_mask, False, False),
     "upload-backend": (row_upload_backend, False, True),
+    "upload-backend-floor": (row_upload_backend_floor, False, True),
+    "keyring-floor": (row_keyring_floor, False, True),
     "upload-backend-keyring": (row_upload_backend_keyring, True, True),
     "keyring-get": (row_keyring_get, True, False),
 }
