@@ -451,7 +451,7 @@ def row_keyring_get(tmp: Path, rounds: int, service) -> Row:
                "keyring get, pypicreds' entry point filtered out", 1.05, a, b)
 
 
-# key -> (row maker, needs the Secret Service, uploads)
+# key -> (row maker, needs the Secret Service, slow: runs twine or keyring, so --upload-rounds)
 ROWS = {
     "env-file": (row_env_file, False, False),
     "env-file-home": (row_env_file_home, False, False),
@@ -466,7 +466,7 @@ ROWS = {
     "upload-backend-floor": (row_upload_backend_floor, False, True),
     "keyring-floor": (row_keyring_floor, False, True),
     "upload-backend-keyring": (row_upload_backend_keyring, True, True),
-    "keyring-get": (row_keyring_get, True, False),
+    "keyring-get": (row_keyring_get, True, True),
 }
 
 if __name__ == "__main__":

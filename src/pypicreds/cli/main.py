@@ -62,7 +62,14 @@ _ONLY_READ = False
 def hand_over(program: TakeOver) -> object:
     """Run the program that takes this process over, and end as its own process would: with its
     exit status; or, for an exception it lets out, with Python's report of it (no frame of ours
-    on top) and exit 1, or death by SIGINT for Ctrl-C, as Python ends."""
+    on top) and exit 1, or death by SIGINT for Ctrl-C, as Python ends.
+
+    Whatever way it ends, what is alive then is frozen out of the collection Python runs at exit:
+    that collection walked every object twine and its imports had made, only for the process to
+    end (about 20 ms of a 240 ms upload). Objects are still freed and finalised as the interpreter
+    tears down; only garbage in reference cycles is left to the process's end."""
+    import gc
+
     output.restore_streams()
     try:
         return program.run()
@@ -81,6 +88,8 @@ def hand_over(program: TakeOver) -> object:
 
             return exit_status(-signal.SIGINT)
         return ExitCode.ERROR
+    finally:
+        gc.freeze()
 
 
 def _unsupported() -> None:
