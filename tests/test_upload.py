@@ -344,6 +344,32 @@ def test_twine_takes_the_process_over_with_the_token_in_no_argv(cli_env, tmp_pat
     assert_no_secret(TOKEN, out, err)
 
 
+# A fault no index can cause: the HTTP library failing with the password in its message.
+LEAKY_POST = """
+import os, requests
+def post(self, *args, **kwargs):
+    raise RuntimeError("the index refused " + os.environ["TWINE_PASSWORD"])
+requests.Session.post = post
+"""
+
+
+def test_a_traceback_twine_lets_out_holds_no_token(cli_env, tmp_path, tmp_home):
+    """An error twine does not handle is printed as Python prints it, but with every token
+    scrubbed, which an exec of twine could not do."""
+    spy = tmp_path / "leaky"
+    spy.mkdir()
+    (spy / "sitecustomize.py").write_text(LEAKY_POST)
+    store("leaky", "http://127.0.0.1:9/leaky/")
+    result = subprocess.run(["pypicreds", "upload", "leaky", "--skip-check", "--", "--no-color", *TWINE_FLAGS],
+                            env={**cli_env, "PYTHONPATH": str(spy)}, cwd=project(tmp_path, "leaky"),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Traceback (most recent call last):\n")
+    assert result.stderr.endswith("RuntimeError: the index refused <token>\n"), result.stderr[-300:]
+    assert "pypicreds" not in result.stderr
+    assert_no_secret(TOKEN, result.stdout, result.stderr)
+
+
 def test_ctrl_c_ends_an_upload_as_it_ends_plain_twine(cli_env, tmp_path, tmp_home):
     """Ctrl-C mid-upload: Python's report of twine's KeyboardInterrupt, with no frame of
     pypicreds', and death by SIGINT (a shell running a script stops too), as plain twine ends."""
@@ -353,7 +379,13 @@ def test_ctrl_c_ends_an_upload_as_it_ends_plain_twine(cli_env, tmp_path, tmp_hom
         conn, _ = request_head(listener)
         with conn:
             proc.send_signal(signal.SIGINT)
-            assert proc.wait(20) == -signal.SIGINT
+            try:
+                code = proc.wait(20)
+            except subprocess.TimeoutExpired:  # say where it hangs, not only that it did
+                wchan = Path(f"/proc/{proc.pid}/wchan").read_text()
+                proc.kill()
+                pytest.fail(f"still running 20 s after Ctrl-C (wchan {wchan}): {proc.communicate()[1][-3000:]!r}")
+            assert code == -signal.SIGINT
     finally:
         stop_process(proc)
         listener.close()

@@ -62,7 +62,7 @@ _ONLY_READ = False
 def hand_over(program: TakeOver) -> object:
     """Run the program that takes this process over, and end as its own process would: with its
     exit status; or, for an exception it lets out, with Python's report of it (no frame of ours
-    on top) and exit 1, or death by SIGINT for Ctrl-C, as Python ends.
+    on top, no token) and exit 1, or death by SIGINT for Ctrl-C, as Python ends.
 
     Whatever way it ends, what is alive then is frozen out of the collection Python runs at exit:
     that collection walked every object twine and its imports had made, only for the process to
@@ -80,7 +80,12 @@ def hand_over(program: TakeOver) -> object:
         frames = e.__traceback__
         while frames is not None and frames.tb_frame.f_code.co_filename.startswith(ours):
             frames = frames.tb_next
-        sys.excepthook(type(e), e.with_traceback(frames), frames)
+        if sys.stderr is not None:  # Python's own report, less any token (which an exec could not do)
+            import traceback
+
+            from ..redact import scrub
+
+            sys.stderr.write(scrub("".join(traceback.format_exception(e.with_traceback(frames)))))
         if isinstance(e, KeyboardInterrupt):
             import signal
 
