@@ -3,8 +3,8 @@
 - Importing every domain module (everything but pypicreds.cli) imports no CLI framework
   (typer, rich, click, pydantic).
 - keyring, cryptography, configupdater and twine are imported only by the commands that need
-  them; twine is never imported in-process (upload runs `python -m twine` in its place); yaml
-  only by audit, when there are CI files to read.
+  them; twine only by upload, once pypicreds' own part is done (twine then runs in the same
+  process, or replaces it); yaml only by audit, when there are CI files to read.
 """
 
 from __future__ import annotations
@@ -26,7 +26,8 @@ TOKEN = mint([], location="127.0.0.1", identifier="layering-0001")
 
 # Runs `pypicreds ARGS` through the real entry point (fast path included), then writes which
 # top-level packages were imported to the file named by argv[1] (apart from the command's output),
-# also when the command ends by exec-ing another program (upload: twine), which is not run.
+# also when the command ends by handing the process to another program (exec, or upload's
+# TakeOver: twine), which is not run.
 WRAPPER = """
 import os, sys
 report = sys.argv.pop(1)

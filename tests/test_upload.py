@@ -353,13 +353,15 @@ requests.Session.post = post
 """
 
 
-def test_a_traceback_twine_lets_out_holds_no_token(cli_env, tmp_path, tmp_home):
-    """An error twine does not handle is printed as Python prints it, but with every token
-    scrubbed, which an exec of twine could not do."""
+@pytest.mark.parametrize("secret, username", [(TOKEN, None), (PASSWORD, USER)], ids=["token", "password"])
+def test_a_traceback_twine_lets_out_holds_no_token(secret, username, cli_env, tmp_path, tmp_home):
+    """An error twine does not handle is printed as Python prints it, but with the secret
+    scrubbed (a token, or a private index's password, which looks like no token), which an exec
+    of twine could not do."""
     spy = tmp_path / "leaky"
     spy.mkdir()
     (spy / "sitecustomize.py").write_text(LEAKY_POST)
-    store("leaky", "http://127.0.0.1:9/leaky/")
+    store("leaky", "http://127.0.0.1:9/leaky/", secret, username)
     result = subprocess.run(["pypicreds", "upload", "leaky", "--skip-check", "--", "--no-color", *TWINE_FLAGS],
                             env={**cli_env, "PYTHONPATH": str(spy)}, cwd=project(tmp_path, "leaky"),
                             capture_output=True, text=True, timeout=60)
@@ -367,14 +369,104 @@ def test_a_traceback_twine_lets_out_holds_no_token(cli_env, tmp_path, tmp_home):
     assert result.stderr.startswith("Traceback (most recent call last):\n")
     assert result.stderr.endswith("RuntimeError: the index refused <token>\n"), result.stderr[-300:]
     assert "pypicreds" not in result.stderr
-    assert_no_secret(TOKEN, result.stdout, result.stderr)
+    assert_no_secret(secret, result.stdout, result.stderr)
 
 
-def test_ctrl_c_ends_an_upload_as_it_ends_plain_twine(cli_env, tmp_path, tmp_home):
+# What a compromised twine dependency could reach once twine runs: the secrets pypicreds
+# remembers (if pypicreds is loaded in its process) and the environment block /proc shows.
+REACH_SPY = """
+import json, os, sys, requests
+def post(self, *args, **kwargs):
+    redact = sys.modules.get("pypicreds.redact")
+    with open("/proc/self/environ", "rb") as f:
+        block = f.read().decode(errors="replace").split("\\0")
+    seen = {"remembered": redact.remembered() if redact else [], "environ": block,
+            "given": os.environ.get("TWINE_PASSWORD"), "argv": open("/proc/self/cmdline", "rb").read().decode()}
+    with open(os.environ["REACH_LOG"], "w") as log:
+        json.dump(seen, log)
+    raise RuntimeError("stopped before sending")
+requests.Session.post = post
+"""
+
+
+@pytest.mark.parametrize("case", ["key file", "passphrase", "ttl"])
+def test_twine_can_reach_no_secret_it_is_not_given(case, cli_env, tmp_path, tmp_home):
+    """twine runs in pypicreds' process only when the token it gets is the only secret that
+    process handled. With the vault's passphrase (which /proc/PID/environ shows for the life of
+    the process) or the long-lived token behind --ttl, it gets a process of its own, in which
+    neither can be found; and never a core file."""
+    from macaroon_mint import mint
+
+    parent = mint([], location="127.0.0.1", identifier=f"reach-{case}")
+    passphrase = "correct horse battery staple"
+    env = {**cli_env, **({"PYPICREDS_PASSPHRASE": passphrase} if case == "passphrase" else {})}
+    add_cli("reach", "http://127.0.0.1:9/reach/", env, parent, "--store", "file", "--no-pypirc")
+    spy = tmp_path / "spy"
+    spy.mkdir()
+    (spy / "sitecustomize.py").write_text(REACH_SPY)
+    log = tmp_path / "reach.json"
+    ttl = ["--ttl", "15m"] if case == "ttl" else []
+    result = subprocess.run(["pypicreds", "upload", "reach", "--skip-check", *ttl, "--", "--no-color", *TWINE_FLAGS],
+                            env={**env, "PYTHONPATH": str(spy), "REACH_LOG": str(log)},
+                            cwd=project(tmp_path, "reach"), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and "stopped before sending" in result.stderr, result.stderr
+    seen = json.loads(log.read_text())
+    given = seen["given"]
+    assert given.startswith("pypi-") and (given == parent) == (case != "ttl")
+    reachable = set(seen["remembered"]) | {line.split("=", 1)[-1] for line in seen["environ"]}
+    assert passphrase not in reachable and (case == "ttl") == (parent not in reachable)
+    assert set(seen["remembered"]) <= {given}
+    in_own_process = case != "key file"
+    assert ("\0-P\0-m\0twine\0" in seen["argv"]) == in_own_process, seen["argv"]
+    assert_no_secret(parent, result.stdout, result.stderr)
+    assert passphrase not in result.stdout + result.stderr
+
+
+# A fault no package can cause on purpose: twine's check itself failing.
+BROKEN_CHECK = """
+import twine.commands.check
+def broken(*args, **kwargs):
+    raise RuntimeError("a bug in twine check")
+twine.commands.check._check_file = broken
+"""
+
+
+def test_a_check_that_breaks_stops_the_upload_with_twine_s_report(cli_env, index, tmp_path, tmp_home):
+    """An exception twine's check lets out is reported as Python reports it (no pypicreds frame),
+    then pypicreds says nothing was uploaded: not an "unexpected error" of pypicreds'."""
+    store("local", index.url)
+    spy = tmp_path / "broken"
+    spy.mkdir()
+    (spy / "sitecustomize.py").write_text(BROKEN_CHECK)
+    before = posts(index)
+    result = subprocess.run(["pypicreds", "upload", "local", "--", "--no-color", *TWINE_FLAGS],
+                            env={**cli_env, "PYTHONPATH": str(spy)}, cwd=project(tmp_path, "broken-check"),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1
+    report, _, last = result.stderr.rstrip("\n").rpartition("\n")
+    assert "Traceback (most recent call last):" in report and report.endswith("RuntimeError: a bug in twine check")
+    assert "pypicreds" not in report and "unexpected" not in result.stderr
+    assert last == ("pypicreds: error: twine check failed, so nothing was uploaded "
+                    "(hint: fix the package metadata, or pass --skip-check)")
+    assert posts(index) == before
+
+
+def ctrl_c_works(stdout: str):
+    """For the child: SIGINT as at a terminal (the suite may run as a background job, which
+    starts with it ignored), and stdout closed when `stdout` is "closed" (`>&-`)."""
+    def preexec() -> None:
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
+        if stdout == "closed":
+            os.close(1)
+    return preexec
+
+
+@pytest.mark.parametrize("stdout", ["open", "closed"])
+def test_ctrl_c_ends_an_upload_as_it_ends_plain_twine(stdout, cli_env, tmp_path, tmp_home):
     """Ctrl-C mid-upload: Python's report of twine's KeyboardInterrupt, with no frame of
-    pypicreds', and death by SIGINT (a shell running a script stops too), as plain twine ends."""
-    proc, listener = stalled_upload("interrupted", cli_env, tmp_path,
-                                    preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    pypicreds', and death by SIGINT (a shell running a script stops too), as plain twine ends;
+    also with stdout closed."""
+    proc, listener = stalled_upload("interrupted", cli_env, tmp_path, preexec_fn=ctrl_c_works(stdout))
     try:
         conn, _ = request_head(listener)
         with conn:
@@ -391,7 +483,9 @@ def test_ctrl_c_ends_an_upload_as_it_ends_plain_twine(cli_env, tmp_path, tmp_hom
         listener.close()
         out, err = proc.communicate()
     text = err.decode()
-    assert text.startswith("Traceback (most recent call last):\n") and text.endswith("KeyboardInterrupt\n")
+    if stdout == "open":  # (with it closed, rich first reports each line it could not print)
+        assert text.startswith("Traceback (most recent call last):\n")
+    assert "Traceback (most recent call last):\n" in text and text.endswith("KeyboardInterrupt\n"), text[-2000:]
     assert "/twine/" in text and "pypicreds" not in text
     assert_no_secret(TOKEN, out, err)
 
@@ -412,6 +506,12 @@ def test_a_twine_package_in_the_working_directory_is_not_run(cli_env, index, tmp
     assert result.returncode == 0, result.stderr
     assert "PASSED" in result.stdout  # the real twine's check
     assert uploaded(index, "shadowed-twine", "1.0")
+    # `python -m pypicreds` puts the working directory first on sys.path: still the real twine
+    second = make_wheel(work / "later", "shadowed-twine", "2.0")
+    again = subprocess.run([sys.executable, "-m", "pypicreds", "upload", "local", str(second), "--", "--no-color",
+                            *TWINE_FLAGS], env=cli_env, cwd=work, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0 and "PASSED" in again.stdout, again.stderr
+    assert uploaded(index, "shadowed-twine", "2.0")
     assert not marker.exists()
     subprocess.run([sys.executable, "-m", "twine", "--version"], env=cli_env, cwd=work,
                    capture_output=True, text=True, timeout=60)

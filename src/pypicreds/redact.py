@@ -10,6 +10,22 @@ from __future__ import annotations
 _seen: set[str] = set()
 
 
+_passphrase_held = False
+
+
+def hold_passphrase(passphrase: str) -> str:
+    """Note that this process holds the vault's passphrase. Not scrubbed from text like a token
+    (a passphrase can be any words, and would eat them from every message); noted so that
+    nothing that must not reach it runs in this process (session/twine_process.py)."""
+    global _passphrase_held
+    _passphrase_held = True
+    return passphrase
+
+
+def holds_passphrase() -> bool:
+    return _passphrase_held
+
+
 def remember(secret: str) -> str:
     if secret:
         _seen.add(secret)

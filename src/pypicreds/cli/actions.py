@@ -130,8 +130,12 @@ def exit_status(returncode: int) -> int:
         import os
         import sys
 
-        sys.stdout.flush()
-        sys.stderr.flush()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                if stream is not None:  # a stream the process started without
+                    stream.flush()
+            except (OSError, ValueError):  # a closed pipe: nothing more can reach it
+                pass
         signal.signal(number, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, [number])
         os.kill(os.getpid(), number)

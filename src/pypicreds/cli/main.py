@@ -44,6 +44,7 @@ def run() -> object:
         code = main()
     except TakeOver as taken:
         program = taken  # run below, not in this except: its errors are not "during" ours
+        program.__traceback__ = None  # nor may it keep pypicreds' frames (and their locals) alive
     if program is not None:
         return hand_over(program)
     if _ONLY_READ:
@@ -76,16 +77,9 @@ def hand_over(program: TakeOver) -> object:
     except SystemExit:
         raise
     except BaseException as e:
-        ours = os.path.dirname(os.path.dirname(__file__)) + os.sep
-        frames = e.__traceback__
-        while frames is not None and frames.tb_frame.f_code.co_filename.startswith(ours):
-            frames = frames.tb_next
-        if sys.stderr is not None:  # Python's own report, less any token (which an exec could not do)
-            import traceback
+        from ..session.twine_process import report_as_python_would
 
-            from ..redact import scrub
-
-            sys.stderr.write(scrub("".join(traceback.format_exception(e.with_traceback(frames)))))
+        report_as_python_would(e)
         if isinstance(e, KeyboardInterrupt):
             import signal
 

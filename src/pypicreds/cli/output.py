@@ -31,6 +31,9 @@ class _ClosedOutput:
     def flush(self) -> None:
         pass
 
+    def isatty(self) -> bool:
+        return False
+
 
 _started_with: dict = {}  # stream -> the `errors` it had before prepare_streams
 

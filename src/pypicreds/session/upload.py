@@ -1,12 +1,7 @@
-"""The one place that runs twine: twine's own main, in this process, with the credentials in
-the environment only, never in an argv (argv is visible to every user through ps).
-
-pypicreds imports twine only here, after its own part is done: `twine check`, then `twine
-upload`, which takes the process over (TakeOver: run by cli.main.run outside every handler of
-ours), so that its output, its errors, its signals and its exit status are twine's own, as with
-an exec, without a second interpreter starting and importing twine twice. It is the twine of
-pypicreds' environment, never a `twine` directory in the working directory (which
-`python -m twine` would run)."""
+"""`pypicreds upload`: what pypicreds checks and reads before twine runs (the files, the token,
+its expiry and scope), then `twine check` and `twine upload` with the credentials in twine's
+environment only, never in an argv (argv is visible to every user through ps). Where twine runs,
+in this process or in one of its own, is twine_process.py."""
 
 from __future__ import annotations
 
@@ -14,10 +9,10 @@ import os
 import sys
 
 from .. import tokens
-from ..errors import PypicredsError, TakeOver, TokenFormatError, UsageError
+from ..errors import PypicredsError, TokenFormatError, UsageError
 from ..reveal import reveal_entry
 from ..store.index import Entry, Index
-from . import ci, distmeta
+from . import ci, distmeta, twine_process
 from .execute import child_environ
 from .variables import entry_for, short_lived, variables_for
 
@@ -85,42 +80,6 @@ def check_twine_installed() -> None:
         )
 
 
-def twine_main(argv: list[str]) -> object:
-    """twine's main as its own program runs it (it reads its arguments from sys.argv); returns
-    what twine's program would exit with (True for a failure it reported)."""
-    import gc
-
-    # What pypicreds allocated stays until the process ends, so twine's collections need not walk
-    # it again and again (about 8 ms of a 250 ms upload went to that); twine's own objects are
-    # collected as usual, and the fast path's collector, off for its few milliseconds, is back on.
-    gc.freeze()
-    gc.enable()
-    sys.argv = ["twine", *argv]
-    from twine.__main__ import main
-
-    return main()
-
-
-class TwineUpload(TakeOver):
-    """`twine upload` taking this process over: raised where an exec would be, run by
-    cli.main.run once nothing of pypicreds' is left to do. Only the arguments show in a
-    traceback, never the environment that holds the token."""
-
-    def __init__(self, argv: list[str], env: dict[str, str]) -> None:
-        super().__init__("twine upload")
-        self.argv, self.env = argv, env
-
-    def run(self) -> object:
-        import resource
-
-        # An upload can take minutes, and this process held the vault's key: no core file of it
-        # (a core dump handler such as systemd-coredump honours the limit too).
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        os.environ.clear()  # the environment twine's process would have had: no passphrase
-        os.environ.update(self.env)
-        return twine_main(self.argv)
-
-
 def _findable(module: str) -> bool:
     """Whether `import module` would find it, without importing it: what importlib.util.find_spec
     does (every finder on sys.meta_path, so editable installs count too), without importing
@@ -143,12 +102,13 @@ def upload(
     warn=None,
     before_upload=None,
 ) -> None:
-    """`twine check`, then `twine upload` taking this process over (TwineUpload). Returns only
-    by raising. `warn(text)` is called with each warning, and `before_upload()` just before twine
-    uploads.
+    """`twine check`, then `twine upload` (twine_process: in this process or its own). Returns
+    only by raising. `warn(text)` is called with each warning, and `before_upload()` just before
+    twine uploads.
 
     Everything pypicreds can find wrong (unknown name, no files, bad options, no twine, a store
     that cannot give the token) fails before twine starts."""
+    twine_process.no_core_files()  # before the token is read
     global_options, upload_options = split_twine_options(twine_options or [])
     index = Index.reading()  # one repository's entries: parse only their lines
     given: Entry | None = None
@@ -176,8 +136,9 @@ def upload(
             preflight(entry, token, projects)  # narrowed to the project: the files must be its own
     ci.announce([token], child_writes_stdout=True)  # before twine writes anything to the log
     variables = variables_for(entry, token)
-    if not skip_check and twine_main([*global_options, "check", "--", *files]):  # no credentials needed
-        raise PypicredsError(
+    here = twine_process.can_run_here(token)
+    if not skip_check and not twine_process.check([*global_options, "check", "--", *files], here):
+        raise PypicredsError(  # the check needs no credentials
             "twine check failed, so nothing was uploaded",
             hint="fix the package metadata, or pass --skip-check",
         )
@@ -186,8 +147,8 @@ def upload(
     if before_upload is not None:
         before_upload()
     # ours last: with argparse the last occurrence of an option wins
-    raise TwineUpload([*global_options, "upload", "--non-interactive", *upload_options,
-                       "--repository-url", entry.url, "--", *files], env)
+    twine_process.upload([*global_options, "upload", "--non-interactive", *upload_options,
+                          "--repository-url", entry.url, "--", *files], env, here)
 
 
 def choose_entry(index: Index, name: str, projects: set[str]) -> Entry:

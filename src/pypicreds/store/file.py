@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from .. import fsutil, paths
+from .. import fsutil, paths, redact
 from ..errors import PypicredsError, StoreError, StoreUnavailable, VaultError
 from ..lock import locked
 from .base import TokenKey
@@ -272,11 +272,11 @@ def _passphrase(vault_path: Path) -> str:
     """PYPICREDS_PASSPHRASE, else a hidden prompt on the terminal (never stdin or stdout)."""
     value = os.environ.get(PASSPHRASE_ENV)
     if value:
-        return value
+        return redact.hold_passphrase(value)
     from ..terminal import hidden_input
 
     try:
-        return hidden_input(f"Passphrase for the pypicreds vault {vault_path}: ")
+        return redact.hold_passphrase(hidden_input(f"Passphrase for the pypicreds vault {vault_path}: "))
     except OSError:
         raise StoreUnavailable(
             f"the vault {vault_path} is protected by a passphrase and there is no terminal to ask for it",
