@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from macaroon_mint import current, mint
-from realparts import VENV_BIN, read_terminal, run_cli, stop_process, wait_until
+from realparts import VENV_BIN, SigintElsewhere, read_terminal, run_cli, stop_process
 
 TOKEN = mint([current([1, ["demo-pkg"]])], location="test.pypi.org")
 NEW_TOKEN = mint([current([1, ["demo-pkg"]])], location="test.pypi.org")
@@ -200,50 +200,22 @@ def test_a_quoted_paste_at_the_prompt_is_stored_without_the_quotes(env):
     assert revealed.stdout == TOKEN + "\n"
 
 
-# A SIGINT whose handler ran while the prompt's read was not interrupted. Python runs a signal's
-# handler in two halves: a C one the moment the signal arrives (it notes the signal), the Python
-# one at the interpreter's next check. A Ctrl-C whose C half runs after the last check and before
-# read() blocks (typed as the prompt appears, on a loaded machine) is noted, and read() goes on
-# waiting for Enter. That instant cannot be hit on purpose; the same state can: the SIGINT is
-# taken by another thread while the main thread waits at the prompt (its read is not interrupted).
-SIGINT_ELSEWHERE = """
-import os, signal, threading
-
-def take_sigint():
-    with open(os.environ["SIGINT_TRIGGER"], "rb") as trigger:
-        trigger.read(1)
-    signal.pthread_kill(threading.get_ident(), signal.SIGINT)
-
-threading.Thread(target=take_sigint, daemon=True).start()
-"""
-
-
-def waiting_in_the_kernel(pid: int) -> bool:
-    stat = Path(f"/proc/{pid}/stat").read_text()
-    return stat.rpartition(")")[2].split()[0] == "S" and Path(f"/proc/{pid}/wchan").read_text() not in ("", "0")
-
-
 @pytest.mark.skipif(not Path("/proc/self/wchan").exists(), reason="needs /proc/PID/wchan (Linux)")
 @pytest.mark.parametrize("case", ["inspect --token-stdin", "add"])
 def test_a_ctrl_c_noted_before_the_prompt_waits_still_ends_it(env, tmp_path, case):
+    """A SIGINT whose handler ran before the prompt's read began (realparts.SigintElsewhere: the
+    same state, reached on purpose) ends the prompt as any Ctrl-C does."""
     args, prompt, _ = PROMPTS[case]
-    spy = tmp_path / "spy"
-    spy.mkdir()
-    (spy / "sitecustomize.py").write_text(SIGINT_ELSEWHERE)
-    trigger = tmp_path / "trigger"
-    os.mkfifo(trigger)
+    sigint = SigintElsewhere(tmp_path)
     main, child = os.openpty()
     proc = subprocess.Popen([str(VENV_BIN / "pypicreds"), *args], stdin=child, stdout=child, stderr=child,
-                            env={**env, "PYTHONPATH": str(spy), "SIGINT_TRIGGER": str(trigger)},
+                            env={**env, **sigint.env},
                             start_new_session=True, preexec_fn=terminal_with_ctrl_c)
     os.close(child)
     try:
         shown = read_terminal(main, 30, until=prompt)
         assert prompt in shown, shown
-        wait_until(lambda: waiting_in_the_kernel(proc.pid), 10, "the prompt to wait for a key")
-        writer = os.open(trigger, os.O_WRONLY | os.O_NONBLOCK)  # the thread holds it open for reading
-        os.write(writer, b"!")
-        os.close(writer)
+        sigint.send(proc.pid)
         shown += read_terminal(main, 10, exited=lambda: proc.poll() is not None)
         try:
             code = proc.wait(timeout=1)

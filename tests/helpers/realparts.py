@@ -110,6 +110,49 @@ def read_terminal(fd: int, timeout: float, *, until: bytes | None = None, exited
     return seen
 
 
+# A SIGINT whose handler ran while the main thread's blocking call was not interrupted. Python
+# runs a signal's handler in two halves: a C one the moment the signal arrives (it notes the
+# signal), the Python one at the interpreter's next check. A signal whose C half runs after the
+# last check and before a call blocks (sent the instant a prompt appears or a request is sent, on
+# a loaded machine) is noted, and the call goes on waiting. That instant cannot be hit on purpose;
+# the same state can: the SIGINT is taken by another thread while the main thread waits.
+_SIGINT_ELSEWHERE = """
+import os, signal, threading
+
+def take_sigint():
+    with open(os.environ["SIGINT_TRIGGER"], "rb") as trigger:
+        trigger.read(1)
+    signal.pthread_kill(threading.get_ident(), signal.SIGINT)
+
+threading.Thread(target=take_sigint, daemon=True).start()
+"""
+
+
+class SigintElsewhere:
+    """A sitecustomize (`env`) that starts a thread in the child; send() has that thread take a
+    SIGINT once the child's main thread waits in the kernel. Linux (/proc/PID/wchan) only."""
+
+    def __init__(self, base: Path) -> None:
+        spy = base / "sigint-elsewhere"
+        spy.mkdir()
+        (spy / "sitecustomize.py").write_text(_SIGINT_ELSEWHERE)
+        self.trigger = spy / "trigger"
+        os.mkfifo(self.trigger)
+        self.env = {"PYTHONPATH": str(spy), "SIGINT_TRIGGER": str(self.trigger)}
+
+    def send(self, pid: int) -> None:
+        wait_until(lambda: waiting_in_the_kernel(pid), 10, f"process {pid} to wait in the kernel")
+        writer = os.open(self.trigger, os.O_WRONLY | os.O_NONBLOCK)  # the thread has it open to read
+        os.write(writer, b"!")
+        os.close(writer)
+
+
+def waiting_in_the_kernel(pid: int) -> bool:
+    """Whether the main thread of `pid` sleeps in a system call (read, recv, select ...)."""
+    stat = Path(f"/proc/{pid}/stat").read_text()
+    return stat.rpartition(")")[2].split()[0] == "S" and Path(f"/proc/{pid}/wchan").read_text() not in ("", "0")
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that was free a moment ago (bind port 0, read it back)."""
     with socket.socket() as sock:
