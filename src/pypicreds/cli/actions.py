@@ -128,14 +128,8 @@ def exit_status(returncode: int) -> int:
     number = -returncode
     if number in {getattr(signal, name) for name in RERAISED}:
         import os
-        import sys
 
-        for stream in (sys.stdout, sys.stderr):
-            try:
-                if stream is not None:  # a stream the process started without
-                    stream.flush()
-            except (OSError, ValueError):  # a closed pipe: nothing more can reach it
-                pass
+        output.flush_streams()
         signal.signal(number, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_UNBLOCK, [number])
         os.kill(os.getpid(), number)

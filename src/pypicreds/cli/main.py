@@ -76,7 +76,7 @@ def hand_over(program: TakeOver) -> object:
         return program.run()
     except SystemExit:
         raise
-    except BaseException as e:
+    except BaseException as e:  # noqa: BLE001 (whatever twine lets out, reported as Python would)
         from ..session.twine_process import report_as_python_would
 
         report_as_python_would(e)

@@ -49,14 +49,21 @@ def prepare_streams() -> None:
             reconfigure(errors="backslashreplace")
 
 
+def flush_streams() -> None:
+    """Flush stdout and stderr before the process ends or changes hands; a stream the process
+    started without, or a closed pipe, has nothing more to take."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            if stream is not None:
+                stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
 def restore_streams() -> None:
     """The streams as the interpreter started them, for a program that takes this process over
     (twine): what it prints, and how it fails to, is as if it had been started on its own."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except (OSError, ValueError):  # a closed pipe: the program finds it closed too
-            pass
+    flush_streams()
     for stream, errors in _started_with.items():
         stream.reconfigure(errors=errors)
     sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__

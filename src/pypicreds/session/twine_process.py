@@ -22,9 +22,7 @@ import sys
 
 from .. import redact
 from ..errors import TakeOver
-from .execute import child_environ, replace_process
-
-PASSPHRASE_ENV = "PYPICREDS_PASSPHRASE"
+from .execute import WITHHELD, child_environ, replace_process
 
 
 def no_core_files() -> None:
@@ -37,7 +35,7 @@ def no_core_files() -> None:
 
 def can_run_here(token: str) -> bool:
     """Whether `token`, the one twine gets, is the only secret this process has handled."""
-    if os.environ.get(PASSPHRASE_ENV) or redact.holds_passphrase():
+    if any(os.environ.get(name) for name in WITHHELD) or redact.holds_passphrase():
         return False
     return set(redact.remembered()) <= {token}
 
